@@ -1,0 +1,107 @@
+package redis_test
+
+import (
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"intake/bot"
+	"intake/storage/redis"
+	"intake/storage/redis/redistest"
+)
+
+// TestKeysHoldNoPlatformID stores everything one conversation leaves behind and checks the
+// exact key layout: keys are built only from what the engine passes (a pseudonym, ids it
+// drew), so the platform user id appears in no key and no value.
+func TestKeysHoldNoPlatformID(t *testing.T) {
+	t.Parallel()
+	c, prefix := redistest.Client(t)
+	s := redis.New(c, redis.Options{Prefix: prefix})
+	ctx := t.Context()
+
+	const platformID = "987654321"
+	mac := hmac.New(sha256.New, []byte("test pepper"))
+	mac.Write([]byte("telegram:" + platformID))
+	conv := hex.EncodeToString(mac.Sum(nil))
+
+	sealed := func(n int) []byte {
+		b := make([]byte, n)
+		_, _ = rand.Read(b)
+		return b
+	}
+	saveSession(t, s, conv, string(sealed(300)))
+	if _, err := s.FirstSeen(ctx, "telegram", "550001", time.Hour); err != nil {
+		t.Fatalf("dedupe: %v", err)
+	}
+	if err := s.PutFlow(ctx, "intake", "9c4e57bf", []byte("id: intake\n")); err != nil {
+		t.Fatalf("put flow: %v", err)
+	}
+	cs := bot.Case{
+		Code: "K7Q2-M9XD", IntakeID: "6f1c0a9e2b", Kind: bot.CaseHandoff, Status: bot.StatusPending,
+		Channel: "telegram", Lang: "nl", Fields: map[string]string{"category": "stalking"},
+		Story: sealed(500), ReturnAddr: sealed(60), Created: created,
+	}
+	r := bot.Record{Year: 2025, Month: 11, Channel: "telegram", Kind: bot.CaseHandoff, Fields: cs.Fields}
+	if _, err := s.CreateCase(ctx, cs, r); err != nil {
+		t.Fatalf("create case: %v", err)
+	}
+	// A turn in progress also holds the lock key.
+	l, _, err := s.Lock(ctx, conv)
+	if err != nil {
+		t.Fatalf("lock: %v", err)
+	}
+	defer func() { _ = s.Unlock(ctx, l) }()
+
+	want := []string{
+		prefix + "s:{" + conv + "}",
+		prefix + "s:{" + conv + "}:lock",
+		prefix + "d:telegram:550001",
+		prefix + "f:intake:9c4e57bf",
+		prefix + "{case}:c:K7Q2-M9XD",
+		prefix + "{case}:i:6f1c0a9e2b",
+		prefix + "{case}:pending",
+		prefix + "{case}:reg:2025",
+	}
+	var got []string
+	iter := c.Scan(ctx, 0, prefix+"*", 100).Iterator()
+	for iter.Next(ctx) {
+		got = append(got, iter.Val())
+	}
+	if err := iter.Err(); err != nil {
+		t.Fatalf("scan: %v", err)
+	}
+	slices.Sort(got)
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		t.Errorf("keys:\n got  %q\n want %q", got, want)
+	}
+
+	for _, key := range got {
+		if strings.Contains(key, platformID) {
+			t.Errorf("key %q holds the platform id", key)
+		}
+		var values []string
+		switch typ := c.Type(ctx, key).Val(); typ {
+		case "string":
+			values = []string{c.Get(ctx, key).Val()}
+		case "hash":
+			for f, v := range c.HGetAll(ctx, key).Val() {
+				values = append(values, f, v)
+			}
+		case "zset":
+			values = c.ZRange(ctx, key, 0, -1).Val()
+		default:
+			t.Errorf("key %q has unexpected type %s", key, typ)
+		}
+		for _, v := range values {
+			if strings.Contains(v, platformID) {
+				t.Errorf("a value of key %q holds the platform id", key)
+			}
+		}
+	}
+}

@@ -1,0 +1,169 @@
+// Package redistest gives tests a Redis: the real one named by INTAKE_TEST_REDIS (CI sets
+// it, and a test fails when that Redis is unreachable) or, on a machine without it, an
+// in-process miniredis, which the test log says. Each test gets its own key prefix, and its
+// keys are deleted when it ends.
+package redistest
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/alicebob/miniredis/v2"
+	goredis "github.com/redis/go-redis/v9"
+
+	"intake/storage/redis"
+)
+
+// EnvVar names the real Redis to test against: host:port or a redis:// URL.
+const EnvVar = "INTAKE_TEST_REDIS"
+
+// fallbackOnce makes the miniredis notice appear once per test binary, not once per test.
+var fallbackOnce sync.Once
+
+// backend is the server a test client talks to.
+type backend struct {
+	addr string               // INTAKE_TEST_REDIS, or the miniredis address
+	mini *miniredis.Miniredis // nil for a real Redis
+}
+
+// backends maps each client handed out to its server, for Another and Advance.
+var backends sync.Map // goredis.UniversalClient -> backend
+
+// Client returns a client and a key prefix unique to t. Every key under the prefix is
+// deleted, and the client closed, when t ends.
+func Client(t testing.TB) (goredis.UniversalClient, string) {
+	t.Helper()
+	b := backend{addr: os.Getenv(EnvVar)}
+	if b.addr == "" {
+		fallbackOnce.Do(func() {
+			t.Logf("%s is not set: testing against an in-process miniredis, not a real Redis", EnvVar)
+		})
+		b.mini = miniredis.RunT(t)
+		b.addr = b.mini.Addr()
+	}
+	c := connect(t, b)
+	prefix := "intaketest:" + testName(t) + ":" + randomHex() + ":"
+	t.Cleanup(func() {
+		backends.Delete(c)
+		// t.Context() is already cancelled while cleanups run.
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := deletePrefix(ctx, c, prefix); err != nil {
+			t.Errorf("redistest: delete test keys: %v", err)
+		}
+		_ = c.Close()
+	})
+	return c, prefix
+}
+
+// Another returns a second client to the server c talks to, closed when t ends: two
+// clients stand for two replicas.
+func Another(t testing.TB, c goredis.UniversalClient) goredis.UniversalClient {
+	t.Helper()
+	b, ok := backends.Load(c)
+	if !ok {
+		t.Fatal("redistest: Another needs a client from Client")
+	}
+	c2 := connect(t, b.(backend))
+	t.Cleanup(func() {
+		backends.Delete(c2)
+		_ = c2.Close()
+	})
+	return c2
+}
+
+// connect opens a client on b and checks that it answers: CI relies on a test failing,
+// not skipping, when INTAKE_TEST_REDIS names a Redis that is not there.
+func connect(t testing.TB, b backend) goredis.UniversalClient {
+	t.Helper()
+	c, err := redis.Open(b.addr)
+	if err != nil {
+		t.Fatalf("%s: %v", EnvVar, err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	if err := c.Ping(ctx).Err(); err != nil {
+		_ = c.Close()
+		t.Fatalf("%s is set but that Redis does not answer: %v", EnvVar, err)
+	}
+	backends.Store(c, b)
+	return c
+}
+
+// New returns a Store with o on a Client of its own, o.Prefix replaced by the test's prefix.
+func New(t testing.TB, o redis.Options) *redis.Store {
+	t.Helper()
+	c, prefix := Client(t)
+	o.Prefix = prefix
+	return redis.New(c, o)
+}
+
+// maxAdvance bounds Advance, which sleeps against a real Redis: tests that need expiry use
+// short TTLs.
+const maxAdvance = 2 * time.Second
+
+// Advance lets d pass for key expiry on c's server: it sleeps against a real Redis and
+// fast-forwards a miniredis, whose TTLs do not run by themselves. d may be at most 2s.
+func Advance(t testing.TB, c goredis.UniversalClient, d time.Duration) {
+	t.Helper()
+	if d > maxAdvance {
+		t.Fatalf("redistest: Advance(%v): at most %v, it sleeps against a real Redis; use shorter TTLs", d, maxAdvance)
+	}
+	b, ok := backends.Load(c)
+	if !ok {
+		t.Fatal("redistest: Advance needs a client from Client")
+	}
+	if m := b.(backend).mini; m != nil {
+		m.FastForward(d)
+		return
+	}
+	time.Sleep(d)
+}
+
+// deletePrefix removes every key starting with prefix (which holds no glob characters).
+func deletePrefix(ctx context.Context, c goredis.UniversalClient, prefix string) error {
+	var cursor uint64
+	for {
+		keys, next, err := c.Scan(ctx, cursor, prefix+"*", 500).Result()
+		if err != nil {
+			return err
+		}
+		if len(keys) > 0 {
+			if err := c.Del(ctx, keys...).Err(); err != nil {
+				return err
+			}
+		}
+		if next == 0 {
+			return nil
+		}
+		cursor = next
+	}
+}
+
+// testName keeps letters, digits, '-' and '_' of t's name (so the prefix has no glob or
+// hash-tag characters), shortened.
+func testName(t testing.TB) string {
+	name := strings.Map(func(r rune) rune {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '-', r == '_':
+			return r
+		}
+		return '_'
+	}, t.Name())
+	if len(name) > 40 {
+		name = name[:40]
+	}
+	return name
+}
+
+func randomHex() string {
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
