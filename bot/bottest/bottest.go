@@ -1,0 +1,59 @@
+// Package bottest wires a real engine for tests of the engine and its channels: the
+// embedded default content, fixed test keys, and a store on the test Redis (real when
+// INTAKE_TEST_REDIS is set).
+package bottest
+
+import (
+	"testing"
+
+	"intake/bot"
+	"intake/flows"
+	"intake/locales"
+	"intake/storage/redis"
+	"intake/storage/redis/redistest"
+)
+
+// DefaultContent is the embedded scripts and texts; the test fails when they are invalid.
+func DefaultContent(t testing.TB) *bot.Content {
+	t.Helper()
+	cat, err := locales.Load(locales.Default)
+	if err != nil {
+		t.Fatalf("load locales: %v", err)
+	}
+	fl, problems := flows.Load(flows.Default)
+	if len(problems) > 0 {
+		t.Fatalf("default flows:\n%s", problems.Error())
+	}
+	c, problems := bot.NewContent(fl, cat)
+	if len(problems) > 0 {
+		t.Fatalf("default content:\n%s", problems.Error())
+	}
+	return c
+}
+
+// Keys is a keyring with a fixed test key.
+func Keys(t testing.TB) *bot.Keyring {
+	t.Helper()
+	k, err := bot.NewKeyring(map[byte][]byte{1: []byte("0123456789abcdef0123456789abcdef")}, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+// Engine returns an engine on a fresh store with the default content.
+func Engine(t testing.TB) (*bot.Engine, *redis.Store) {
+	t.Helper()
+	store := redistest.New(t, redis.Options{})
+	return EngineOn(t, store, DefaultContent(t)), store
+}
+
+// EngineOn returns an engine on store serving c.
+func EngineOn(t testing.TB, store *redis.Store, c *bot.Content) *bot.Engine {
+	t.Helper()
+	e, err := bot.NewEngine(bot.Config{Sessions: store, Cases: store, Archive: store, Keys: Keys(t)}, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
+}

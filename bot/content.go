@@ -1,0 +1,92 @@
+package bot
+
+import (
+	"fmt"
+
+	"intake/flows"
+	"intake/locales"
+)
+
+// Content is one published set of scripts and texts. It is immutable: a reload builds a new
+// Content and the engine swaps it in whole, so a turn never sees half of an edit.
+type Content struct {
+	Flows   map[string]*flows.Flow
+	Catalog *locales.Catalog
+}
+
+// NewContent checks every flow against the catalog and the engine's own message ids, and
+// returns the problems instead of a Content when anything is wrong: an invalid script never
+// goes live.
+func NewContent(fl []*flows.Flow, cat *locales.Catalog) (*Content, flows.Problems) {
+	var problems flows.Problems
+	c := &Content{Flows: map[string]*flows.Flow{}, Catalog: cat}
+	for _, f := range fl {
+		problems = append(problems, flows.Validate(f, cat.IDs())...)
+		c.Flows[f.ID] = f
+	}
+	for _, lang := range locales.Full {
+		for _, id := range EngineMessages {
+			if !cat.Has(lang, id) {
+				problems = append(problems, flows.Problem{
+					Pos: flows.Pos{File: lang + ".toml", Line: 1, Col: 1},
+					Msg: fmt.Sprintf("message id %q is missing in locale %s (the bot itself needs it; add it to locales/%s.toml)", id, lang, lang),
+				})
+			}
+		}
+	}
+	for _, v := range flows.Schema {
+		if v.Text {
+			continue
+		}
+		for _, val := range v.Values {
+			id := valueID(v.Name, val)
+			for _, lang := range locales.Full {
+				if !cat.Has(lang, id) {
+					problems = append(problems, flows.Problem{
+						Pos: flows.Pos{File: lang + ".toml", Line: 1, Col: 1},
+						Msg: fmt.Sprintf("message id %q is missing in locale %s (the summary shows it; add it to locales/%s.toml)", id, lang, lang),
+					})
+				}
+			}
+		}
+	}
+	if len(problems) > 0 {
+		problems.Sort()
+		return nil, problems
+	}
+	return c, nil
+}
+
+// EngineMessages are the ids the engine itself renders, outside any script.
+var EngineMessages = []string{
+	msgLanguageChoose, msgLanguageSet, msgHelp, msgHelpButton, msgHelpPick, msgHelpBack,
+	msgChoose, msgStale, msgUnknownCommand, msgEmpty, msgTooLong, msgInvalidText,
+	msgBackStart, msgBackDone, msgStopped, msgForgotten, msgUrgent, msgEnded,
+	msgFlowChanged, msgError, msgValueNone,
+}
+
+const (
+	msgLanguageChoose = "engine.language.choose"
+	msgLanguageSet    = "engine.language.set"
+	msgHelp           = "engine.help"
+	msgHelpButton     = "engine.help.button"
+	msgHelpPick       = "engine.help.pick"
+	msgHelpBack       = "engine.help.back"
+	msgChoose         = "engine.choose"
+	msgStale          = "engine.stale"
+	msgUnknownCommand = "engine.unknown_command"
+	msgEmpty          = "engine.empty"
+	msgTooLong        = "engine.too_long"
+	msgInvalidText    = "engine.invalid_text"
+	msgBackStart      = "engine.back.start"
+	msgBackDone       = "engine.back.done"
+	msgStopped        = "engine.stopped"
+	msgForgotten      = "engine.forgotten"
+	msgUrgent         = "engine.urgent"
+	msgEnded          = "engine.ended"
+	msgFlowChanged    = "engine.flow_changed"
+	msgError          = "engine.error"
+	msgValueNone      = "value.none"
+)
+
+func valueID(variable, value string) string { return "value." + variable + "." + value }

@@ -1,0 +1,253 @@
+package bot
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"intake/flows"
+	"intake/locales"
+)
+
+// Numbers are the 24/7 services the urgent command lists. They are configuration, because
+// numbers change and a wrong number at 3 a.m. is worse than none.
+type Numbers struct {
+	Emergency            string
+	SexualViolenceCentre string
+	SuicideLine          string
+	SuicideLineFree      string
+	VictimSupport        string
+	Police               string
+}
+
+// DefaultNumbers are the Dutch national services (DESIGN.md §5).
+var DefaultNumbers = Numbers{
+	Emergency:            "112",
+	SexualViolenceCentre: "0800-0188",
+	SuicideLine:          "113",
+	SuicideLineFree:      "0800-0113",
+	VictimSupport:        "0900-0101",
+	Police:               "0900-8844",
+}
+
+// Config wires an Engine. Sessions, Cases and Keys are required.
+type Config struct {
+	Sessions SessionStore
+	Cases    CaseStore
+	Keys     *Keyring
+	Archive  FlowArchive // optional: without it an old version survives only in this process
+	Numbers  Numbers
+	Logger   *slog.Logger
+	// FlowID is the flow a conversation starts with (default "intake").
+	FlowID string
+	// LockWait bounds how long a turn waits for another turn of the same conversation.
+	LockWait time.Duration
+	// MaxText is the longest text a student may type at once, in characters.
+	MaxText int
+	Now     func() time.Time
+}
+
+// Engine runs conversations. It holds no per-conversation state: every turn loads the
+// session under the conversation's lock and saves it before the lock is released.
+type Engine struct {
+	cfg     Config
+	log     *slog.Logger
+	content atomic.Pointer[Content]
+	// versions keeps every flow version seen, by hash, so pinned sessions can finish on it.
+	versions sync.Map
+}
+
+// DefaultMaxText leaves room under Telegram's 4096-character message limit.
+const DefaultMaxText = 4000
+
+// NewEngine returns an engine serving content.
+func NewEngine(cfg Config, content *Content) (*Engine, error) {
+	if cfg.Sessions == nil || cfg.Cases == nil || cfg.Keys == nil {
+		return nil, errors.New("engine needs a session store, a case store and a keyring")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.FlowID == "" {
+		cfg.FlowID = "intake"
+	}
+	if cfg.LockWait == 0 {
+		cfg.LockWait = 5 * time.Second
+	}
+	if cfg.MaxText == 0 {
+		cfg.MaxText = DefaultMaxText
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Numbers == (Numbers{}) {
+		cfg.Numbers = DefaultNumbers
+	}
+	e := &Engine{cfg: cfg, log: cfg.Logger}
+	if err := e.Publish(context.Background(), content); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// Publish makes content live. Conversations in progress keep the flow version they started
+// on; new ones get the new version.
+func (e *Engine) Publish(ctx context.Context, c *Content) error {
+	if c == nil || c.Flows[e.cfg.FlowID] == nil {
+		return fmt.Errorf("publish: no flow %q", e.cfg.FlowID)
+	}
+	for _, f := range c.Flows {
+		if e.cfg.Archive != nil {
+			if err := e.cfg.Archive.PutFlow(ctx, f.ID, f.Hash, f.Source); err != nil {
+				return fmt.Errorf("publish flow %s: %w", f.ID, err)
+			}
+		}
+		e.versions.Store(f.ID+"/"+f.Hash, f)
+	}
+	e.content.Store(c)
+	return nil
+}
+
+// Content returns the live content.
+func (e *Engine) Content() *Content { return e.content.Load() }
+
+// flowVersion finds the pinned version of a flow: in memory, else in the archive.
+func (e *Engine) flowVersion(ctx context.Context, id, hash string) *flows.Flow {
+	if f, ok := e.versions.Load(id + "/" + hash); ok {
+		return f.(*flows.Flow)
+	}
+	if e.cfg.Archive == nil {
+		return nil
+	}
+	src, err := e.cfg.Archive.GetFlow(ctx, id, hash)
+	if err != nil || src == nil {
+		if err != nil {
+			e.log.Warn("flow archive unavailable", "flow", id, "err", err)
+		}
+		return nil
+	}
+	f, problems := flows.Parse(id+".yaml", src)
+	if len(problems) > 0 || f.Hash != hash {
+		e.log.Error("archived flow does not parse", "flow", id, "problems", len(problems))
+		return nil
+	}
+	e.versions.Store(id+"/"+hash, f)
+	return f
+}
+
+// Handle runs one turn. It always returns something to show: on failure the reply is a
+// calm localized error and err carries the detail for the log (never personal data).
+func (e *Engine) Handle(ctx context.Context, in Inbound) (Reply, error) {
+	if in.Key == "" {
+		return e.failure(in, ""), errors.New("handle: inbound without conversation key")
+	}
+	const attempts = 3
+	for attempt := 1; ; attempt++ {
+		r, lang, err := e.turnOnce(ctx, in)
+		if errors.Is(err, ErrLockLost) && attempt < attempts {
+			continue
+		}
+		if err != nil {
+			return e.failure(in, lang), fmt.Errorf("handle: %w", err)
+		}
+		return r, nil
+	}
+}
+
+func (e *Engine) turnOnce(ctx context.Context, in Inbound) (Reply, string, error) {
+	lockCtx, cancel := context.WithTimeout(ctx, e.cfg.LockWait)
+	lock, data, err := e.cfg.Sessions.Lock(lockCtx, in.Key)
+	cancel()
+	if err != nil {
+		return Reply{}, "", fmt.Errorf("lock conversation: %w", err)
+	}
+	// The turn's writes must finish even when the caller has gone: a half-done turn is what
+	// would leave a conversation stuck.
+	done, cancelDone := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancelDone()
+
+	s, unreadable := e.openSession(in.Key, data)
+	t := e.newTurn(ctx, in, s)
+	if unreadable {
+		t.say(msgFlowChanged, nil)
+	}
+	if err := t.run(); err != nil {
+		if uerr := e.cfg.Sessions.Unlock(done, lock); uerr != nil {
+			e.log.Warn("unlock after failed turn", "err", uerr)
+		}
+		return Reply{}, t.lang(), err
+	}
+	if t.erase {
+		err = e.cfg.Sessions.Delete(done, lock)
+	} else {
+		err = e.saveSession(done, lock, t.s)
+	}
+	if err != nil {
+		return Reply{}, t.lang(), fmt.Errorf("save conversation: %w", err)
+	}
+	return Reply{Messages: t.out, Path: t.path}, t.lang(), nil
+}
+
+func sessionContext(key string) []byte { return []byte("session:" + key) }
+
+// openSession unseals a stored session. An unreadable one (key rotated away, corrupted) is
+// replaced by a fresh start rather than leaving the student stuck on an error forever.
+func (e *Engine) openSession(key string, data []byte) (*Session, bool) {
+	if data == nil {
+		return nil, false
+	}
+	plain, err := e.cfg.Keys.Open(data, sessionContext(key))
+	if err == nil {
+		var s Session
+		if err = json.Unmarshal(plain, &s); err == nil {
+			return &s, false
+		}
+	}
+	e.log.Warn("stored session unreadable; starting the conversation again", "err", err)
+	return nil, true
+}
+
+func (e *Engine) saveSession(ctx context.Context, lock Lock, s *Session) error {
+	plain, err := json.Marshal(s)
+	if err != nil {
+		return fmt.Errorf("encode session: %w", err)
+	}
+	return e.cfg.Sessions.Save(ctx, lock, e.cfg.Keys.Seal(plain, sessionContext(lock.Key)))
+}
+
+// Session returns a copy of the stored session of a conversation, or nil. It takes the
+// conversation lock for a moment, so it never sees a turn half done.
+func (e *Engine) Session(ctx context.Context, key string) (*Session, error) {
+	lock, data, err := e.cfg.Sessions.Lock(ctx, key)
+	if err != nil {
+		return nil, fmt.Errorf("lock conversation: %w", err)
+	}
+	if err := e.cfg.Sessions.Unlock(ctx, lock); err != nil {
+		return nil, fmt.Errorf("unlock conversation: %w", err)
+	}
+	s, _ := e.openSession(key, data)
+	return s, nil
+}
+
+// failure is the reply when a turn could not run. It needs no session, so it works even
+// when Redis is down.
+func (e *Engine) failure(in Inbound, lang string) Reply {
+	if lang == "" {
+		lang = resolveLang(in.LangHint)
+	}
+	if !locales.IsFull(lang) {
+		lang = locales.DefaultLang
+	}
+	cat := e.Content().Catalog
+	text, err := cat.Text(lang, msgError, e.numbersData())
+	if err != nil {
+		// The last resort must still point to help; it is deliberately bilingual.
+		text = "Er ging iets mis. Probeer het zo opnieuw. In gevaar? Bel 112. / Something went wrong. Please try again shortly. In danger? Call 112."
+	}
+	return Reply{Messages: []Message{{Text: text}}}
+}

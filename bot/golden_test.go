@@ -1,0 +1,145 @@
+package bot_test
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"intake/bot"
+	"intake/flows"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden transcripts in testdata/")
+
+// caseCode is masked in golden files: it is random by design.
+var caseCode = regexp.MustCompile(`\b[2-9A-HJ-NP-Z]{4}-[2-9A-HJ-NP-Z]{4}\b`)
+
+// TestGoldenTranscripts plays every transcript test of the default flow (flows/*.test.yaml)
+// and compares what the student sees, word for word, with testdata/golden/<name>.txt. A
+// changed text or flow shows up as a diff to review; `go test ./bot -run Golden -update`
+// accepts it. It also checks the transcripts together take every option of every node, so
+// no path of the default flow goes unseen.
+func TestGoldenTranscripts(t *testing.T) {
+	tests, problems := flows.LoadTests(flows.Default)
+	if len(problems) > 0 {
+		t.Fatalf("transcript tests:\n%s", problems.Error())
+	}
+	e, _ := newEngine(t)
+	flow := e.Content().Flows["intake"]
+	taken := map[string]bool{} // "node/option index"
+	langs := map[string]bool{}
+	names := map[string]bool{}
+	for _, tf := range tests {
+		for i, tr := range tf.Tests {
+			name := goldenName(tr)
+			if names[name] {
+				t.Fatalf("two transcript tests named %q", tr.Name)
+			}
+			names[name] = true
+			langs[tr.Lang] = true
+			var out strings.Builder
+			fmt.Fprintf(&out, "# %s (%s)\n", tr.Name, tr.Lang)
+			failures, err := e.RunTranscript(context.Background(), tr, fmt.Sprintf("golden-%d-%s", i, name), func(st bot.TranscriptStep) {
+				if st.Input != "" {
+					fmt.Fprintf(&out, "\n> %s\n", st.Input)
+				}
+				markTaken(flow, st, taken)
+				writeReply(&out, st.Reply)
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, f := range failures {
+				t.Errorf("%s: %s", tr.Name, f)
+			}
+			compareGolden(t, filepath.Join("testdata", "golden", name+".txt"), caseCode.ReplaceAllString(out.String(), "XXXX-XXXX"))
+		}
+	}
+	for _, lang := range []string{"nl", "en"} {
+		if !langs[lang] {
+			t.Errorf("no transcript test in %s", lang)
+		}
+	}
+	for _, id := range flow.Order {
+		n := flow.Nodes[id]
+		for i, o := range n.Options {
+			if !taken[fmt.Sprintf("%s/%d", id, i)] {
+				t.Errorf("no transcript takes option %q of node %q", o.Label.ID, id)
+			}
+		}
+	}
+}
+
+func markTaken(f *flows.Flow, st bot.TranscriptStep, taken map[string]bool) {
+	n := f.Nodes[st.Node]
+	if n == nil {
+		return
+	}
+	for i, o := range n.Options {
+		if st.Input == o.Value || st.Input == o.Label.ID {
+			taken[fmt.Sprintf("%s/%d", st.Node, i)] = true
+			return
+		}
+	}
+}
+
+func writeReply(w *strings.Builder, r bot.Reply) {
+	for _, m := range r.Messages {
+		if m.Text != "" {
+			fmt.Fprintf(w, "bot: %s\n", strings.ReplaceAll(m.Text, "\n", "\n     "))
+		}
+		for _, b := range m.Buttons {
+			fmt.Fprintf(w, "     [%s]\n", b.Label)
+		}
+	}
+}
+
+func goldenName(tr flows.Transcript) string {
+	name := strings.ToLower(tr.Lang + "_" + tr.Name)
+	name = regexp.MustCompile(`[^a-z0-9]+`).ReplaceAllString(name, "_")
+	return strings.Trim(name, "_")
+}
+
+func compareGolden(t *testing.T, path, got string) {
+	t.Helper()
+	if *update {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Errorf("%s: %v (run `go test ./bot -run Golden -update` to create it)", path, err)
+		return
+	}
+	if string(want) != got {
+		t.Errorf("%s differs from what the student now sees (review, then -update):\n%s", path, diff(string(want), got))
+	}
+}
+
+// diff shows the first differing lines, enough to find the change.
+func diff(want, got string) string {
+	w, g := strings.Split(want, "\n"), strings.Split(got, "\n")
+	for i := 0; i < len(w) || i < len(g); i++ {
+		var a, b string
+		if i < len(w) {
+			a = w[i]
+		}
+		if i < len(g) {
+			b = g[i]
+		}
+		if a != b {
+			return fmt.Sprintf("line %d\n- %s\n+ %s", i+1, a, b)
+		}
+	}
+	return "(same lines, different endings)"
+}

@@ -1,0 +1,40 @@
+package bot
+
+// Inbound is one thing a student sent, as a channel hands it to the engine. It carries a
+// pseudonymous key, never a platform id or name.
+type Inbound struct {
+	Channel string
+	// Key is the conversation key from Pseudonyms.Key (or a web session's random secret).
+	Key string
+	// UpdateID, when set, lets the engine drop an update the platform delivered twice.
+	UpdateID string
+	// Open means the student opened the conversation (console start, web page load): a new
+	// conversation is greeted, an existing one shows where it was.
+	Open bool
+	// Text is what the student typed; Data is the data of a tapped button (Text is then "").
+	Text string
+	Data string
+	// LangHint is the platform's guess of the student's language (e.g. "de", "en-GB").
+	LangHint string
+	// ReturnAddr is the channel's sealed address to reach the student later.
+	ReturnAddr []byte
+}
+
+// Message is one bubble the bot sends. Buttons belong to the message they are attached to.
+type Message struct {
+	Text    string
+	Buttons []Button
+}
+
+// Button is one choice; Data comes back in Inbound.Data when it is tapped.
+type Button struct {
+	Label string
+	Data  string
+}
+
+// Reply is what one turn produced.
+type Reply struct {
+	Messages []Message
+	// Path lists the flow nodes entered during the turn, for transcript tests and metrics.
+	Path []string
+}

@@ -1,0 +1,40 @@
+package bot
+
+// Session is the state of one conversation between turns. It lives only in the session
+// store, sealed (AES-GCM) as a whole, so the story and the answers are never stored in
+// clear; the engine keeps nothing about a conversation in memory between turns.
+type Session struct {
+	Lang string `json:"lang"`
+	// Flow, FlowHash and FlowVersion pin the script version the conversation runs on, so a
+	// new version published mid-conversation never breaks it.
+	Flow        string `json:"flow"`
+	FlowHash    string `json:"hash"`
+	FlowVersion int    `json:"ver"`
+	// Node is the step the conversation waits at; "" before the flow has started (while a
+	// student with a language we only greet in picks Dutch or English).
+	Node string `json:"node"`
+	// History holds the nodes that were waited at before Node, for the back command.
+	History []string `json:"hist,omitempty"`
+	// Vars holds the answers; a present key with "" means skipped.
+	Vars map[string]string `json:"vars,omitempty"`
+	// Return is the node a correction goes back to (the summary), "" when not correcting.
+	Return string `json:"ret,omitempty"`
+	// Seq counts the questions shown; buttons carry it so a tap on an old message is known.
+	Seq int `json:"seq"`
+	// IntakeID is random per intake: it makes registering and handing off idempotent when a
+	// turn is retried after a crash, and links nothing to the student.
+	IntakeID string `json:"intake"`
+	// CaseCode is set once the intake handed off a case.
+	CaseCode string `json:"case,omitempty"`
+	// Done is set when the flow reached its end; the next message starts a fresh intake.
+	Done bool `json:"done,omitempty"`
+	// Channel is the channel the conversation runs on (console, telegram, ...).
+	Channel string `json:"ch"`
+	// Seen holds the last update ids handled. Checking them under the conversation lock and
+	// saving them with the turn makes a redelivered update a no-op, and a turn that failed
+	// (nothing saved) is still handled when the platform delivers it again.
+	Seen []string `json:"seen,omitempty"`
+	// ReturnAddr is the channel's sealed address to reach the student later (counsellor
+	// messages); opened only in process.
+	ReturnAddr []byte `json:"addr,omitempty"`
+}

@@ -1,0 +1,363 @@
+package bot
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"strings"
+	"unicode/utf8"
+
+	"intake/flows"
+	"intake/locales"
+)
+
+// maxHops bounds how many nodes one turn may pass through; the validator already refuses
+// loops that never wait, this only keeps a bad archived version from spinning.
+const maxHops = 64
+
+// seenUpdates is how many recent update ids a session remembers for deduplication.
+const seenUpdates = 16
+
+// turn is the work of one inbound message on one loaded session.
+type turn struct {
+	e    *Engine
+	ctx  context.Context
+	in   Inbound
+	s    *Session
+	flow *flows.Flow
+	cat  *locales.Catalog
+	out  []Message
+	path []string
+	// erase deletes the session instead of saving it (stop, forget).
+	erase bool
+}
+
+func (e *Engine) newTurn(ctx context.Context, in Inbound, s *Session) *turn {
+	return &turn{e: e, ctx: ctx, in: in, s: s, cat: e.Content().Catalog}
+}
+
+func (t *turn) lang() string {
+	if t.s != nil && t.s.Lang != "" {
+		return t.s.Lang
+	}
+	return resolveLang(t.in.LangHint)
+}
+
+// run decides what the inbound message means and does it.
+func (t *turn) run() error {
+	if t.s == nil {
+		t.s = &Session{Lang: resolveLang(t.in.LangHint), Channel: t.in.Channel}
+		t.remember()
+		return t.greet()
+	}
+	if t.in.UpdateID != "" {
+		for _, id := range t.s.Seen {
+			if id == t.in.UpdateID {
+				t.out = nil // handled before: say nothing again
+				return nil
+			}
+		}
+	}
+	t.remember()
+	if err := t.pinFlow(); err != nil {
+		return err
+	}
+	switch {
+	case t.in.Open:
+		if t.s.Done {
+			return t.greet()
+		}
+		return t.prompt(true)
+	case t.in.Data != "":
+		return t.button(t.in.Data)
+	default:
+		return t.text(t.in.Text)
+	}
+}
+
+// remember records the update id and the newest return address.
+func (t *turn) remember() {
+	if len(t.in.ReturnAddr) > 0 {
+		t.s.ReturnAddr = t.in.ReturnAddr
+	}
+	if t.in.UpdateID == "" {
+		return
+	}
+	t.s.Seen = append(t.s.Seen, t.in.UpdateID)
+	if len(t.s.Seen) > seenUpdates {
+		t.s.Seen = t.s.Seen[len(t.s.Seen)-seenUpdates:]
+	}
+}
+
+// pinFlow loads the flow version the session runs on. When that version is gone (no
+// archive, or archived elsewhere) the conversation continues at the same node in the live
+// version if it still exists, and otherwise starts again with an apology.
+func (t *turn) pinFlow() error {
+	if t.s.Flow == "" {
+		return nil
+	}
+	if f := t.e.flowVersion(t.ctx, t.s.Flow, t.s.FlowHash); f != nil {
+		t.flow = f
+		return nil
+	}
+	live := t.e.Content().Flows[t.e.cfg.FlowID]
+	if live.Nodes[t.s.Node] != nil && live.ID == t.s.Flow {
+		t.flow = live
+		t.s.FlowHash, t.s.FlowVersion = live.Hash, live.Version
+		return nil
+	}
+	t.e.log.Warn("pinned flow version unavailable; restarting conversation", "flow", t.s.Flow, "version", t.s.FlowVersion)
+	t.say(msgFlowChanged, nil)
+	t.restart()
+	return nil
+}
+
+// greet opens a fresh conversation: straight into the flow in a full language, or a
+// choice between the full languages for a student we can only greet (German).
+func (t *turn) greet() error {
+	t.restart()
+	if !locales.IsFull(t.s.Lang) {
+		return t.chooseLanguage()
+	}
+	return t.enter(t.flow.Start)
+}
+
+// restart begins a new intake on the live flow, keeping only the language and channel.
+func (t *turn) restart() {
+	live := t.e.Content().Flows[t.e.cfg.FlowID]
+	*t.s = Session{
+		Lang: t.s.Lang, Channel: t.s.Channel, ReturnAddr: t.s.ReturnAddr, Seen: t.s.Seen,
+		Flow: live.ID, FlowHash: live.Hash, FlowVersion: live.Version,
+		IntakeID: randomID(), Seq: t.s.Seq,
+	}
+	t.flow = live
+}
+
+func randomID() string {
+	b := make([]byte, 16)
+	rand.Read(b) // never fails (crypto/rand, Go 1.24+)
+	return hex.EncodeToString(b)
+}
+
+// text handles typed text.
+func (t *turn) text(raw string) error {
+	if !utf8.ValidString(raw) {
+		t.say(msgInvalidText, nil)
+		return t.prompt(false)
+	}
+	text := strings.TrimSpace(raw)
+	if text == "" {
+		t.say(msgEmpty, nil)
+		return t.prompt(false)
+	}
+	if strings.HasPrefix(text, "/") {
+		return t.command(text)
+	}
+	if t.s.Done {
+		return t.greet()
+	}
+	if t.s.Node == "" {
+		if lang := languageNamed(text); lang != "" {
+			return t.setLanguage(lang)
+		}
+		return t.chooseLanguage()
+	}
+	node := t.node()
+	if node.Input == flows.InputText {
+		if n := utf8.RuneCountInString(text); n > t.e.cfg.MaxText {
+			t.say(msgTooLong, map[string]any{"max": t.e.cfg.MaxText})
+			return t.prompt(false)
+		}
+		t.setVar(node.Set, text)
+		return t.move(node.Next)
+	}
+	for i, o := range node.Options {
+		if sameLabel(t.text1(o.Label.ID), text) {
+			return t.choose(node, i)
+		}
+	}
+	t.say(msgChoose, nil)
+	return t.prompt(false)
+}
+
+// node is the node the conversation waits at.
+func (t *turn) node() *flows.Node { return t.flow.Nodes[t.s.Node] }
+
+// choose takes option i of node.
+func (t *turn) choose(node *flows.Node, i int) error {
+	o := node.Options[i]
+	if node.Set != "" {
+		t.setVar(node.Set, o.Value)
+	}
+	for _, a := range o.Assign {
+		t.setVar(a.Var, a.Value)
+	}
+	next := o.Next
+	if next == "" {
+		next = node.Next
+	}
+	if o.Return != "" {
+		// The option starts (or redirects) a correction: its own next node is the question
+		// being corrected, so it is asked even though it has an answer.
+		t.s.Return = o.Return
+		t.s.History = append(t.s.History, t.s.Node)
+		return t.walk(next, true)
+	}
+	return t.move(next)
+}
+
+func (t *turn) setVar(name, value string) {
+	if t.s.Vars == nil {
+		t.s.Vars = map[string]string{}
+	}
+	t.s.Vars[name] = value
+	for _, dep := range flows.Dependents(name) {
+		delete(t.s.Vars, dep)
+	}
+}
+
+// answer returns a variable's answer as it counts: a follow-up question whose condition
+// no longer holds (sv_kind after the category changed) counts as not asked.
+func (t *turn) answer(v flows.Variable) (string, bool) {
+	val, ok := t.s.Vars[v.Name]
+	if !ok || !v.When.Holds(t.s.Vars) {
+		return "", false
+	}
+	return val, true
+}
+
+// move leaves the waiting node for target, remembering it for the back command.
+func (t *turn) move(target string) error {
+	t.s.History = append(t.s.History, t.s.Node)
+	return t.enter(target)
+}
+
+// enter walks from target through nodes that do not wait, running their actions and
+// showing their messages, and stops at the first node that waits or ends the flow.
+func (t *turn) enter(target string) error { return t.walk(target, false) }
+
+// walk is enter; with ask, the first node is entered even during a correction.
+func (t *turn) walk(target string, ask bool) error {
+	for hop := 0; hop < maxHops; hop++ {
+		if ret := t.s.Return; ret != "" && target != ret && !(ask && hop == 0) {
+			// During a correction, a question that was answered before is not asked again:
+			// the student goes straight back to the summary.
+			if n := t.flow.Nodes[target]; n != nil && n.Set != "" {
+				if _, answered := t.s.Vars[n.Set]; answered {
+					target = ret
+				}
+			}
+		}
+		if target == t.s.Return {
+			t.s.Return = ""
+		}
+		n := t.flow.Nodes[target]
+		if n == nil {
+			return fmt.Errorf("flow %s: node %q does not exist", t.flow.ID, target)
+		}
+		t.path = append(t.path, target)
+		t.s.Node = target
+		if n.Do != "" {
+			if err := t.action(n.Do); err != nil {
+				return err
+			}
+		}
+		for _, m := range n.Say {
+			t.say(m.ID, t.data())
+		}
+		if len(n.Options) > 0 || n.Input != "" {
+			t.s.Seq++
+			t.attach(t.buttons(n))
+			return nil
+		}
+		if n.Next == "" {
+			t.s.Done = true
+			return nil
+		}
+		target = n.Next
+	}
+	return fmt.Errorf("flow %s: more than %d steps without a question", t.flow.ID, maxHops)
+}
+
+// prompt shows the waiting question again: all of it (full) or its last message.
+func (t *turn) prompt(full bool) error {
+	if t.s.Done {
+		t.say(msgEnded, nil)
+		return nil
+	}
+	if t.s.Node == "" {
+		return t.chooseLanguage()
+	}
+	n := t.node()
+	say := n.Say
+	if !full && len(say) > 1 {
+		say = say[len(say)-1:]
+	}
+	for _, m := range say {
+		t.say(m.ID, t.data())
+	}
+	t.attach(t.buttons(n))
+	return nil
+}
+
+// say appends a rendered message. A message that cannot be rendered is left out and
+// logged, never shown as a raw id or a broken sentence.
+func (t *turn) say(id string, data map[string]any) {
+	text, err := t.cat.Text(t.lang(), id, data)
+	if err != nil {
+		t.e.log.Error("message not rendered", "id", id, "lang", t.lang(), "err", err)
+		return
+	}
+	t.out = append(t.out, Message{Text: text})
+}
+
+// text1 renders a label (no data).
+func (t *turn) text1(id string) string {
+	s, err := t.cat.Text(t.lang(), id, nil)
+	if err != nil {
+		t.e.log.Error("label not rendered", "id", id, "lang", t.lang(), "err", err)
+		return ""
+	}
+	return s
+}
+
+// attach puts buttons on the last message, or on a new one when there is none.
+func (t *turn) attach(b []Button) {
+	if len(b) == 0 {
+		return
+	}
+	if len(t.out) == 0 {
+		t.out = append(t.out, Message{})
+	}
+	last := &t.out[len(t.out)-1]
+	last.Buttons = append(last.Buttons, b...)
+}
+
+// data is the template data of the flow's texts: every schema variable, localized.
+func (t *turn) data() map[string]any {
+	d := t.e.numbersData()
+	none := t.text1(msgValueNone)
+	for _, v := range flows.Schema {
+		val, ok := t.answer(v)
+		switch {
+		case !ok || val == "":
+			d[v.Name] = none
+		case v.Text:
+			d[v.Name] = val
+		default:
+			d[v.Name] = t.text1(valueID(v.Name, val))
+		}
+	}
+	d["case_code"] = t.s.CaseCode
+	return d
+}
+
+func (e *Engine) numbersData() map[string]any {
+	n := e.cfg.Numbers
+	return map[string]any{
+		"emergency": n.Emergency, "sexual_violence_centre": n.SexualViolenceCentre,
+		"suicide_line": n.SuicideLine, "suicide_line_free": n.SuicideLineFree,
+		"victim_support": n.VictimSupport, "police": n.Police,
+	}
+}
