@@ -1,0 +1,124 @@
+package main
+
+import (
+	"context"
+	"encoding/base64"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"intake/bot"
+)
+
+// reloadInterval is how often the content folders are checked for edits.
+const reloadInterval = 2 * time.Second
+
+func runDev(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("dev", "dev [--flows DIR] [--locales DIR] [--http ADDR]", stderr)
+	flowsDir := fs.String("flows", "", "folder of flow scripts (default ./flows when present, else embedded)")
+	localesDir := fs.String("locales", "", "folder of locale files (default ./locales when present, else embedded)")
+	httpAddr := fs.String("http", "", "HTTP address (default INTAKE_HTTP_ADDR or 127.0.0.1:8080)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	cfg, err := loadConfig()
+	if err != nil {
+		return err
+	}
+	throwaway := cfg.pepper == nil || cfg.sealKey == nil
+	if cfg.pepper == nil {
+		cfg.pepper = bot.RandomKey()
+	}
+	if cfg.sealKey == nil {
+		cfg.sealKey = bot.RandomKey()
+	}
+	if *httpAddr != "" {
+		cfg.httpAddr = *httpAddr
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	return runService(cfg, defaultSource(*flowsDir, *localesDir), true, throwaway, log, stdout)
+}
+
+func runServe(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("serve", "serve [--flows DIR] [--locales DIR]", stderr)
+	flowsDir := fs.String("flows", "", "folder of flow scripts (default INTAKE_FLOWS_DIR, else embedded)")
+	localesDir := fs.String("locales", "", "folder of locale files (default INTAKE_LOCALES_DIR, else embedded)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	cfg, err := loadConfig()
+	if err != nil {
+		return err
+	}
+	if cfg.pepper == nil || cfg.sealKey == nil {
+		return fmt.Errorf("INTAKE_PEPPER and INTAKE_SEAL_KEY must be set: without them nobody's conversation is safe to store. Make them once with `intake keys generate`, keep them secret and keep them the same across restarts")
+	}
+	src := contentSource{flowsDir: cfg.flowsDir, localesDir: cfg.localesDir}
+	if *flowsDir != "" {
+		src.flowsDir = *flowsDir
+	}
+	if *localesDir != "" {
+		src.localesDir = *localesDir
+	}
+	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	return runService(cfg, src, false, false, log, stdout)
+}
+
+// runService runs until SIGINT or SIGTERM.
+func runService(cfg config, src contentSource, dev, throwaway bool, log *slog.Logger, stdout io.Writer) error {
+	store, addr, closeStore, err := openStore(cfg, dev, stdout)
+	if err != nil {
+		return err
+	}
+	defer closeStore()
+	svc, err := newService(cfg, store, src, log)
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	httpAddr, httpDone, err := svc.serveHTTP(ctx, cfg.httpAddr)
+	if err != nil {
+		return err
+	}
+	go svc.watch(ctx, reloadInterval)
+
+	f := svc.engine.Content().Flows["intake"]
+	fmt.Fprintf(stdout, "intake is running (%s)\n", map[bool]string{true: "dev", false: "serve"}[dev])
+	fmt.Fprintf(stdout, "  flows:   intake version %d (%s); %s — edits are published on save or SIGHUP\n", f.Version, f.Hash, src)
+	fmt.Fprintf(stdout, "  health:  http://%s/healthz\n", httpAddr)
+	if dev && cfg.redisURL == "" {
+		fmt.Fprintln(stdout, "")
+		fmt.Fprintln(stdout, "  !!! IN-MEMORY REDIS: every conversation and case is LOST when this process stops. !!!")
+		fmt.Fprintf(stdout, "  redis:   redis://%s/0 (in-memory)\n", addr)
+	}
+	if throwaway {
+		fmt.Fprintln(stdout, "  keys:    throwaway keys made for this run only (set INTAKE_PEPPER and INTAKE_SEAL_KEY to keep them)")
+	}
+	if dev {
+		fmt.Fprintln(stdout, "")
+		fmt.Fprintln(stdout, "  Talk to the bot from a second terminal:")
+		fmt.Fprintf(stdout, "    REDIS_URL=%s INTAKE_PEPPER=%s INTAKE_SEAL_KEY=%s go run ./cmd/intake chat\n",
+			redisURLFor(cfg.redisURL, addr), base64.StdEncoding.EncodeToString(cfg.pepper), base64.StdEncoding.EncodeToString(cfg.sealKey))
+	}
+	fmt.Fprintln(stdout, "Press Ctrl-C to stop.")
+
+	select {
+	case <-ctx.Done():
+	case err := <-httpDone:
+		return fmt.Errorf("http server stopped: %w", err)
+	}
+	fmt.Fprintln(stdout, "intake stopped.")
+	return nil
+}
+
+func redisURLFor(configured, addr string) string {
+	if configured != "" {
+		return configured
+	}
+	return "redis://" + addr + "/0"
+}

@@ -1,0 +1,179 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/alicebob/miniredis/v2"
+
+	"intake/bot"
+	"intake/storage/redis"
+)
+
+// service is the wired-up bot: store, engine, and where its content comes from.
+type service struct {
+	store  *redis.Store
+	engine *bot.Engine
+	names  *bot.Pseudonyms
+	source contentSource
+	log    *slog.Logger
+	close  func()
+}
+
+// openStore connects to REDIS_URL, or starts an in-process Redis when it is empty and
+// memoryOK. The returned close stops what was started.
+func openStore(cfg config, memoryOK bool, stdout io.Writer) (*redis.Store, string, func(), error) {
+	addr := cfg.redisURL
+	stop := func() {}
+	if addr == "" {
+		if !memoryOK {
+			return nil, "", nil, errors.New("REDIS_URL is not set: production needs a real Redis (e.g. REDIS_URL=redis://127.0.0.1:6379/0)")
+		}
+		m := miniredis.NewMiniRedis()
+		if err := m.StartAddr("127.0.0.1:0"); err != nil {
+			return nil, "", nil, fmt.Errorf("start in-memory redis: %w", err)
+		}
+		addr, stop = m.Addr(), m.Close
+	}
+	client, err := redis.Open(addr)
+	if err != nil {
+		stop()
+		return nil, "", nil, err
+	}
+	store := redis.New(client, redis.Options{SessionTTL: cfg.sessionTTL})
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := store.Ping(ctx); err != nil {
+		client.Close()
+		stop()
+		return nil, "", nil, fmt.Errorf("redis at REDIS_URL is not reachable (%v); is it running?", err)
+	}
+	return store, addr, func() { client.Close(); stop() }, nil
+}
+
+// newService wires store and engine with the content of source.
+func newService(cfg config, store *redis.Store, source contentSource, log *slog.Logger) (*service, error) {
+	names, keys, err := cfg.keys()
+	if err != nil {
+		return nil, err
+	}
+	content, problems, err := source.load()
+	if err != nil {
+		return nil, err
+	}
+	if len(problems) > 0 {
+		return nil, fmt.Errorf("the flow scripts have problems; fix them first (`intake flows validate` lists them):\n%s", problems.Error())
+	}
+	engine, err := bot.NewEngine(bot.Config{
+		Sessions: store, Cases: store, Archive: store, Keys: keys,
+		Numbers: cfg.numbers, Logger: log,
+	}, content)
+	if err != nil {
+		return nil, err
+	}
+	return &service{store: store, engine: engine, names: names, source: source, log: log}, nil
+}
+
+// serveHTTP serves the health check until ctx ends. Later channels (web chat, desk,
+// webhooks) mount on the same mux.
+func (s *service) serveHTTP(ctx context.Context, addr string) (string, <-chan error, error) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		if err := s.store.Ping(r.Context()); err != nil {
+			http.Error(w, "redis unreachable", http.StatusServiceUnavailable)
+			return
+		}
+		fmt.Fprintln(w, "ok")
+	})
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return "", nil, fmt.Errorf("listen on %s (set INTAKE_HTTP_ADDR to use another address): %w", addr, err)
+	}
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ln) }()
+	go func() {
+		<-ctx.Done()
+		shut, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		srv.Shutdown(shut)
+	}()
+	return ln.Addr().String(), done, nil
+}
+
+// watch publishes edited scripts: on SIGHUP at once, and when a file in the content
+// folders changes (checked every interval). An invalid edit is refused with its problems
+// and the running version stays.
+func (s *service) watch(ctx context.Context, interval time.Duration) {
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	tick := time.NewTicker(interval)
+	defer tick.Stop()
+	last := s.source.stamp()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-hup:
+			s.reload(ctx, "SIGHUP")
+			last = s.source.stamp()
+		case <-tick.C:
+			if now := s.source.stamp(); now != last {
+				last = now
+				s.reload(ctx, "file change")
+			}
+		}
+	}
+}
+
+func (s *service) reload(ctx context.Context, why string) {
+	content, problems, err := s.source.load()
+	switch {
+	case err != nil:
+		s.log.Error("reload refused; the running version stays", "why", why, "err", err)
+	case len(problems) > 0:
+		s.log.Error("reload refused; the running version stays", "why", why, "problems", len(problems))
+		for _, p := range problems {
+			s.log.Error("flow problem", "at", p.String())
+		}
+	default:
+		if err := s.engine.Publish(ctx, content); err != nil {
+			s.log.Error("reload failed; the running version stays", "why", why, "err", err)
+			return
+		}
+		f := content.Flows["intake"]
+		s.log.Info("flows published", "why", why, "flow", f.ID, "version", f.Version, "hash", f.Hash)
+	}
+}
+
+// stamp summarises the content folders' file names, sizes and times; embedded content
+// never changes.
+func (s contentSource) stamp() string {
+	var out string
+	for _, dir := range []string{s.flowsDir, s.localesDir} {
+		if dir == "" {
+			continue
+		}
+		entries, err := os.ReadDir(dir)
+		if err != nil {
+			out += dir + ":unreadable;"
+			continue
+		}
+		for _, e := range entries {
+			if info, err := e.Info(); err == nil && !e.IsDir() {
+				out += fmt.Sprintf("%s/%s:%d:%d;", dir, e.Name(), info.Size(), info.ModTime().UnixNano())
+			}
+		}
+	}
+	return out
+}
