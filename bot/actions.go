@@ -2,6 +2,7 @@ package bot
 
 import (
 	"crypto/rand"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -69,6 +70,13 @@ func (t *turn) store(kind string) error {
 	}
 	r := Record{Year: now.Year(), Month: int(now.Month()), Channel: t.s.Channel, Kind: kind, Fields: fields}
 	stored, err := t.e.cfg.Cases.CreateCase(t.ctx, c, r)
+	for tries := 1; errors.Is(err, ErrCodeTaken) && tries < 5; tries++ {
+		c.Code = NewCaseCode()
+		if c.Story != nil {
+			c.Story = t.e.cfg.Keys.Seal([]byte(story), []byte("story:"+c.Code))
+		}
+		stored, err = t.e.cfg.Cases.CreateCase(t.ctx, c, r)
+	}
 	if err != nil {
 		return fmt.Errorf("store case: %w", err)
 	}

@@ -11,8 +11,8 @@ import (
 	"intake/storage/redis"
 )
 
-func defaultContent(t testing.TB) *bot.Content { return bottest.DefaultContent(t) }
-func testKeys(t testing.TB) *bot.Keyring          { return bottest.Keys(t) }
+func defaultContent(t testing.TB) *bot.Content           { return bottest.DefaultContent(t) }
+func testKeys(t testing.TB) *bot.Keyring                 { return bottest.Keys(t) }
 func newEngine(t testing.TB) (*bot.Engine, *redis.Store) { return bottest.Engine(t) }
 func engineOn(t testing.TB, store *redis.Store, c *bot.Content) *bot.Engine {
 	return bottest.EngineOn(t, store, c)
@@ -43,7 +43,7 @@ func (s *student) send(in bot.Inbound) bot.Reply {
 	return r
 }
 
-func (s *student) open() bot.Reply        { return s.send(bot.Inbound{Open: true}) }
+func (s *student) open() bot.Reply           { return s.send(bot.Inbound{Open: true}) }
 func (s *student) say(text string) bot.Reply { return s.send(bot.Inbound{Text: text}) }
 
 // tap presses the button of the last reply whose label is the text of message id.

@@ -63,4 +63,3 @@ func TestCanariesNeverStoredOrLogged(t *testing.T) {
 		}
 	}
 }
-

@@ -13,6 +13,10 @@ var ErrLockLost = errors.New("conversation lock lost")
 // ErrBusy means the conversation lock could not be had in time.
 var ErrBusy = errors.New("conversation busy")
 
+// ErrCodeTaken means a new case's code already belongs to another intake; the engine
+// draws another code.
+var ErrCodeTaken = errors.New("case code already taken")
+
 // Lock is a held conversation lock; Token proves ownership when saving.
 type Lock struct {
 	Key   string
@@ -29,9 +33,9 @@ type SessionStore interface {
 	// Save stores the session with the idle TTL and releases the lock; ErrLockLost when the
 	// lock is no longer held by this token (nothing is written then).
 	Save(ctx context.Context, l Lock, data []byte) error
-	// Delete removes the session and releases the lock.
+	// Delete removes the session and releases the lock; ErrLockLost as for Save.
 	Delete(ctx context.Context, l Lock) error
-	// Unlock releases the lock without writing.
+	// Unlock releases the lock without writing; ErrLockLost when it was no longer held.
 	Unlock(ctx context.Context, l Lock) error
 }
 
@@ -89,10 +93,12 @@ type Record struct {
 // CaseStore keeps handed-off cases and registry records.
 type CaseStore interface {
 	// CreateCase stores c and, atomically with it, its registry record, once per IntakeID:
-	// a retried turn gets back the code stored the first time.
+	// a retried turn gets back the code stored the first time. ErrCodeTaken when c.Code
+	// belongs to another intake.
 	CreateCase(ctx context.Context, c Case, r Record) (code string, err error)
 	// WithdrawCase erases the case's content (story, return address), takes it off the
 	// queue and marks it withdrawn; the registry record stays (it holds nothing personal).
+	// A missing or already withdrawn case is not an error, so forget can be repeated.
 	WithdrawCase(ctx context.Context, code string) error
 	// GetCase returns the case, or nil, nil when there is none.
 	GetCase(ctx context.Context, code string) (*Case, error)

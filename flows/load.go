@@ -26,7 +26,7 @@ func Load(fsys fs.FS) ([]*Flow, Problems) {
 	if len(names) == 0 && len(probs) == 0 {
 		probs.add(Pos{}, "no flow scripts found: a script is a file ending in .yaml in the flows folder")
 	}
-	var flows []*Flow
+	var loaded []*Flow
 	owner := map[string]string{} // flow id -> file that declared it first
 	for _, name := range names {
 		src, err := fs.ReadFile(fsys, name)
@@ -44,10 +44,10 @@ func Load(fsys fs.FS) ([]*Flow, Problems) {
 			continue
 		}
 		owner[f.ID] = name
-		flows = append(flows, f)
+		loaded = append(loaded, f)
 	}
 	probs.Sort()
-	return flows, probs
+	return loaded, probs
 }
 
 // LoadTests parses every transcript-test file (*.test.yaml) at the root of fsys, in name

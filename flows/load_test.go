@@ -20,14 +20,14 @@ func TestLoad(t *testing.T) {
 		"a_other.yaml":     file(strings.Replace(tinyFlow, "%s", "other", 1)),
 		"c_copy.yaml":      file(strings.Replace(tinyFlow, "%s", "intake", 1)),
 		"d_broken.yaml":    file("id: broken\nnodes: [\n"),
-		"intake.test.yaml": file("flow: intake\n"),   // a test file, not a script
-		"notes.yml":        file("id: notes\n"),      // would silently never run
+		"intake.test.yaml": file("flow: intake\n"),    // a test file, not a script
+		"notes.yml":        file("id: notes\n"),       // would silently never run
 		"sub/deep.yaml":    file("id: not at root\n"), // only the folder's own files count
 	}
-	flows, probs := Load(fsys)
+	loaded, probs := Load(fsys)
 
 	var ids []string
-	for _, f := range flows {
+	for _, f := range loaded {
 		ids = append(ids, f.ID)
 	}
 	if got := strings.Join(ids, ","); got != "other,intake" {
@@ -75,8 +75,8 @@ func TestDefaultFlowsAreValid(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	flows, probs := Load(Default)
-	for _, f := range flows {
+	loaded, probs := Load(Default)
+	for _, f := range loaded {
 		probs = append(probs, Validate(f, cat.IDs())...)
 	}
 	_, testProbs := LoadTests(Default)
@@ -84,7 +84,7 @@ func TestDefaultFlowsAreValid(t *testing.T) {
 	if len(probs) > 0 {
 		t.Errorf("the embedded scripts have problems:\n%s", probs)
 	}
-	if len(flows) == 0 {
+	if len(loaded) == 0 {
 		t.Error("no embedded flow")
 	}
 }

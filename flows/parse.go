@@ -76,36 +76,36 @@ func parseNodes(r *yamlReader, e entry, f *Flow) {
 // the validator then reports as a dead end.
 func parseNode(r *yamlReader, e entry) *Node {
 	n := &Node{ID: e.key, Pos: e.keyPos}
-	fs, _ := r.fields(e.value, shape{name: fmt.Sprintf("node %q", e.key), kind: "a node", fields: nodeFields})
+	fields, _ := r.fields(e.value, shape{name: fmt.Sprintf("node %q", e.key), kind: "a node", fields: nodeFields})
 
-	if fe, ok := fs["say"]; ok {
+	if fe, ok := fields["say"]; ok {
 		ids, positions, _ := r.textList(fe, "welcome.hello", false)
 		for i, id := range ids {
 			n.Say = append(n.Say, MessageRef{ID: id, Pos: positions[i]})
 		}
 	}
-	if fe, ok := fs["options"]; ok {
+	if fe, ok := fields["options"]; ok {
 		items, _ := r.list(fe)
 		for _, item := range items {
 			n.Options = append(n.Options, parseOption(r, e.key, item))
 		}
 	}
-	if fe, ok := fs["set"]; ok {
+	if fe, ok := fields["set"]; ok {
 		n.Set, n.SetPos, _ = r.text(fe, "category")
 	}
-	if fe, ok := fs["input"]; ok {
+	if fe, ok := fields["input"]; ok {
 		n.Input, n.InputPos, _ = r.text(fe, InputText)
 	}
-	if fe, ok := fs["skip"]; ok {
+	if fe, ok := fields["skip"]; ok {
 		n.Skip = messageRef(r, fe, "story.skip")
 	}
-	if fe, ok := fs["help"]; ok {
+	if fe, ok := fields["help"]; ok {
 		n.Help = messageRef(r, fe, "category.help")
 	}
-	if fe, ok := fs["next"]; ok {
+	if fe, ok := fields["next"]; ok {
 		n.Next, n.NextPos, _ = r.text(fe, "summary")
 	}
-	if fe, ok := fs["do"]; ok {
+	if fe, ok := fields["do"]; ok {
 		n.Do, n.DoPos, _ = r.text(fe, ActionEnd)
 	}
 	return n
@@ -115,29 +115,29 @@ func parseNode(r *yamlReader, e entry) *Node {
 func parseOption(r *yamlReader, nodeID string, item ast.Node) *Option {
 	o := &Option{Pos: r.pos(item)}
 	name := fmt.Sprintf("an option of node %q", nodeID)
-	fs, _ := r.fields(item, shape{name: name, kind: "an option", fields: optionFields})
+	fields, _ := r.fields(item, shape{name: name, kind: "an option", fields: optionFields})
 
-	if fe, ok := fs["label"]; ok {
+	if fe, ok := fields["label"]; ok {
 		if ref := messageRef(r, fe, "welcome.report"); ref != nil {
 			o.Label = *ref
 		}
 	}
-	if fe, ok := fs["value"]; ok {
+	if fe, ok := fields["value"]; ok {
 		o.Value, o.ValuePos, _ = r.text(fe, "stalking")
 	}
-	if fe, ok := fs["next"]; ok {
+	if fe, ok := fields["next"]; ok {
 		o.Next, o.NextPos, _ = r.text(fe, "category")
 	}
-	if fe, ok := fs["help"]; ok {
+	if fe, ok := fields["help"]; ok {
 		o.Help = messageRef(r, fe, "category.stalking.help")
 	}
-	if fe, ok := fs["assign"]; ok {
+	if fe, ok := fields["assign"]; ok {
 		pairs, _ := r.pairs(fe, "variable", "faculty: unknown")
 		for _, p := range pairs {
 			o.Assign = append(o.Assign, Assignment{Var: p.key, Value: p.value, Pos: p.keyPos, ValuePos: p.valuePos})
 		}
 	}
-	if fe, ok := fs["return"]; ok {
+	if fe, ok := fields["return"]; ok {
 		o.Return, o.ReturnPos, _ = r.text(fe, "summary")
 	}
 	return o

@@ -229,3 +229,66 @@ func TestParseRefusesHostileFiles(t *testing.T) {
 		})
 	}
 }
+
+// Less common mistakes in a script's form, each with the exact line the support officer
+// reads.
+func TestParseProblems(t *testing.T) {
+	tests := []struct {
+		name string
+		src  string
+		want []string
+	}{
+		{"merge key", "id: x\n<<: {version: 1}\n", []string{
+			`t.yaml:2:1: merging with << is not supported in scripts: write the fields out in full`,
+		}},
+		{"complex key", "id: x\n? start\n: welcome\n", []string{
+			`t.yaml:2:1: keys starting with ? are not supported in scripts: write a plain name followed by a colon`,
+		}},
+		{"empty key", "id: x\n\"\": welcome\n", []string{
+			`t.yaml:2:1: a name is missing before the colon here: write a plain name, like say:`,
+		}},
+		{"empty text", "id: \"\"\nstart:\n", []string{
+			`t.yaml:1:5: "id" is empty: write a value, like id: intake, or remove the line`,
+			`t.yaml:2:1: "start" is empty: write a value, like start: welcome, or remove the line`,
+		}},
+		{"version not whole", "version: 1.5\n", []string{
+			`t.yaml:1:10: "version" must be a whole number, like version: 1`,
+		}},
+		{"version huge", "version: 99999999999\n", []string{
+			`t.yaml:1:10: "version" must be a whole number, like version: 1`,
+		}},
+		{"version empty", "version:\n", []string{
+			`t.yaml:1:1: "version" is empty: write a whole number, like version: 1`,
+		}},
+		{"empty list items", "nodes:\n  a:\n    say:\n      - hello\n      -\n      - \"\"\n", []string{
+			`t.yaml:5:8: an item of "say" is empty: write a value or remove the empty item`,
+			`t.yaml:6:9: an item of "say" is empty: write a value or remove the empty item`,
+		}},
+		{"nodes as a list", "nodes: [a, b]\n", []string{
+			`t.yaml:1:8: "nodes" must list the steps of the conversation, each as its id followed by a colon on its own line, like "  welcome:"`,
+		}},
+		{"node as a value", "nodes:\n  a: hello\n", []string{
+			`t.yaml:2:6: node "a" must be a set of fields (say, options, set, input, skip, help, next, do), each written as name: value`,
+		}},
+		{"script as a list", "- id: x\n", []string{
+			`t.yaml:1:1: the script must be a set of fields (id, version, start, nodes), each written as name: value`,
+		}},
+		{"option as a value", "nodes:\n  a:\n    options: [welcome.report]\n", []string{
+			`t.yaml:3:15: an option of node "a" must be a set of fields (label, value, next, help, assign, return), each written as name: value`,
+		}},
+		{"assign not pairs", "nodes:\n  a:\n    options:\n      - {label: l, next: a, assign: [faculty]}\n", []string{
+			`t.yaml:4:37: "assign" must be pairs of name and value, like assign: {faculty: unknown}`,
+		}},
+		{"assign value a list", "nodes:\n  a:\n    options:\n      - {label: l, next: a, assign: {faculty: [law]}}\n", []string{
+			`t.yaml:4:47: the value of "faculty" in "assign" must be a single value, like faculty: unknown`,
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, probs := Parse("t.yaml", []byte(tt.src))
+			if got, want := probs.Error(), strings.Join(tt.want, "\n"); got != want {
+				t.Errorf("got:\n%s\nwant:\n%s", got, want)
+			}
+		})
+	}
+}

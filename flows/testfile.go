@@ -91,39 +91,39 @@ func parseTestFile(r *yamlReader, root ast.Node, tf *TestFile) {
 	}
 }
 
-// parseTranscript reads one test; ok is false when it lacks its name, so it cannot even
-// be told apart from the others.
+// parseTranscript reads one test; ok is false when it is not a test at all or has no
+// name, so it cannot be told apart from the others.
 func parseTranscript(r *yamlReader, item ast.Node) (Transcript, bool) {
 	t := Transcript{Pos: r.pos(item)}
-	fs, ok := r.fields(item, shape{name: "a test", kind: "a test", fields: testFields})
+	fields, ok := r.fields(item, shape{name: "a test", kind: "a test", fields: testFields})
 	if !ok {
 		return t, false
 	}
 	name := "this test"
-	if e, ok := fs["name"]; ok {
+	if e, ok := fields["name"]; ok {
 		t.Name, _, _ = r.text(e, "register stalking in English")
 		name = fmt.Sprintf("test %q", t.Name)
 	} else {
 		r.probs.add(t.Pos, "this test has no name: add name: with a few words saying what it checks")
 	}
-	if e, ok := fs["lang"]; ok {
+	if e, ok := fields["lang"]; ok {
 		t.Lang, _, _ = r.text(e, "en")
 	} else {
 		r.probs.add(t.Pos, "%s has no lang: add lang: with the language the conversation is held in, like lang: en", name)
 	}
-	if e, ok := fs["input"]; ok {
+	if e, ok := fields["input"]; ok {
 		t.Input, t.InputPos, _ = r.textList(e, "welcome.report", true)
 	} else {
 		r.probs.add(t.Pos, "%s has no input: add input: with what the student sends, like input: [welcome.report, stalking]", name)
 	}
-	pathEntry, hasPath := fs["path"]
+	pathEntry, hasPath := fields["path"]
 	if hasPath {
 		t.Path, _, _ = r.textList(pathEntry, "welcome", false)
 		if t.Path == nil {
 			t.Path = []string{} // written but empty: the runner compares it and fails
 		}
 	}
-	varsEntry, hasVars := fs["vars"]
+	varsEntry, hasVars := fields["vars"]
 	if hasVars {
 		t.Vars = parseVars(r, varsEntry)
 	}

@@ -11,7 +11,7 @@ import (
 // every text). Validate reports every id a script uses that a full locale lacks.
 type MessageIDs map[string]map[string]bool
 
-// idPattern is the form of flow and node ids: short, lower-case and safe in file names,
+// idPattern is the form of flow and node ids: lower-case and safe in file names,
 // graph drawings and button data.
 var idPattern = regexp.MustCompile(`^[a-z0-9_]+$`)
 
@@ -148,6 +148,8 @@ func (v *validator) set(n *Node) {
 	case len(n.Options) == 0 && n.Input == "":
 		v.probs.add(n.SetPos, "node %q has set but no options and no input, so nothing is ever stored: remove set, or add options or input", n.ID)
 		return
+	case len(n.Options) > 0 && n.Input != "":
+		return // which kind of variable fits is unclear until options or input goes
 	case len(n.Options) > 0 && variable.Text:
 		v.probs.add(n.SetPos, "variable %q keeps typed text, so buttons cannot fill it: use input: text here, or a variable with fixed values", n.Set)
 		return
@@ -161,7 +163,7 @@ func (v *validator) set(n *Node) {
 		case o.Value == "":
 			v.probs.add(o.Pos, "this option has no value, but node %q keeps the choice in %q: add value: with one of %s", n.ID, n.Set, strings.Join(variable.Values, ", "))
 		case !variable.Allows(o.Value):
-			v.probs.add(o.ValuePos, "value %q is not allowed for %q%s: use one of %s", o.Value, n.Set, didYouMean(o.Value, variable.Values), strings.Join(variable.Values, ", "))
+			v.probs.add(o.ValuePos, "%s", notAllowed(variable, o.Value))
 		}
 	}
 }
@@ -182,7 +184,7 @@ func (v *validator) option(n *Node, o *Option) {
 		case !known:
 			v.probs.add(a.Pos, "%s", unknownVariable(a.Var))
 		case !variable.Allows(a.Value):
-			v.probs.add(a.ValuePos, "value %q is not allowed for %q%s: use one of %s", a.Value, a.Var, didYouMean(a.Value, variable.Values), strings.Join(variable.Values, ", "))
+			v.probs.add(a.ValuePos, "%s", notAllowed(variable, a.Value))
 		}
 	}
 }
@@ -325,6 +327,12 @@ func messageRefs(f *Flow) []MessageRef {
 func unknownVariable(name string) string {
 	names := variableNames()
 	return fmt.Sprintf("variable %q does not exist%s: use one of %s", name, didYouMean(name, names), strings.Join(names, ", "))
+}
+
+// notAllowed is the message for a value the variable does not allow.
+func notAllowed(variable Variable, value string) string {
+	return fmt.Sprintf("value %q is not allowed for %q%s: use one of %s",
+		value, variable.Name, didYouMean(value, variable.Values), strings.Join(variable.Values, ", "))
 }
 
 // variableNames lists the names of every variable in the schema.

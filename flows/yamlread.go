@@ -59,18 +59,20 @@ type shape struct {
 // empty document) and ok=false when the file could not be read at all; the reader then
 // holds the reason.
 func readYAML(file string, src []byte) (r *yamlReader, root ast.Node, ok bool) {
-	// Editors on Windows may start a file with a byte order mark; editors do not count it
-	// as a column, so neither do we.
-	src = []byte(strings.TrimPrefix(string(src), "\uFEFF"))
-	// The YAML parser miscounts lines and columns after a Windows line end (CR LF); an
-	// editor shows the same places either way, so read every line end as LF.
-	src = bytes.ReplaceAll(src, []byte("\r\n"), []byte("\n"))
-	r = &yamlReader{file: file, lineLens: lineLengths(src)}
-
+	// Until the file is known to be small enough to read, line 1 is the only place known.
+	r = &yamlReader{file: file, lineLens: []int{0}}
 	if len(src) > maxFileSize {
 		r.probs.add(r.at(1, 1), "the file is larger than %d KB; a script is normally a few KB, so check that this is the right file", maxFileSize>>10)
 		return r, nil, false
 	}
+	// Editors on Windows may start a file with a byte order mark; editors do not count it
+	// as a column, so neither do we.
+	src = bytes.TrimPrefix(src, []byte("\uFEFF"))
+	// The YAML parser miscounts lines and columns after a Windows line end (CR LF); an
+	// editor shows the same places either way, so read every line end as LF.
+	src = bytes.ReplaceAll(src, []byte("\r\n"), []byte("\n"))
+	r.lineLens = lineLengths(src)
+
 	if !utf8.Valid(src) {
 		r.probs.add(r.offsetPos(src, firstInvalidUTF8(src)), "the file contains a character that is not UTF-8 text here: save the file as UTF-8 (the usual setting in any editor)")
 		return r, nil, false
@@ -90,12 +92,9 @@ func readYAML(file string, src []byte) (r *yamlReader, root ast.Node, ok bool) {
 		}
 		return r, nil, false
 	}
-	if len(f.Docs) == 0 || f.Docs[0] == nil {
-		return r, nil, true
-	}
 	if len(f.Docs) > 1 {
 		second := f.Docs[1]
-		pos := r.at(r.lastLine(), 1)
+		pos := r.at(len(r.lineLens), 1) // the last line, if the parser has no better place
 		if second != nil && second.Start != nil {
 			pos = r.tokenPos(second.Start)
 		} else if second != nil && second.Body != nil {
@@ -103,6 +102,9 @@ func readYAML(file string, src []byte) (r *yamlReader, root ast.Node, ok bool) {
 		}
 		r.probs.add(pos, "a second document starts here (after ---): keep one script per file, so remove this part or move it to a file of its own")
 		return r, nil, false
+	}
+	if len(f.Docs) == 0 || f.Docs[0] == nil {
+		return r, nil, true
 	}
 	return r, f.Docs[0].Body, true
 }
@@ -169,9 +171,6 @@ func (r *yamlReader) at(line, col int) Pos {
 	return Pos{File: r.file, Line: line, Col: col}
 }
 
-// lastLine is the number of the file's last line.
-func (r *yamlReader) lastLine() int { return len(r.lineLens) }
-
 // offsetPos returns the position of a byte offset into src.
 func (r *yamlReader) offsetPos(src []byte, off int) Pos {
 	before := string(src[:min(off, len(src))])
@@ -201,15 +200,6 @@ func (r *yamlReader) pos(n ast.Node) Pos {
 		return r.pos(mv.Key)
 	}
 	return r.tokenPos(n.GetToken())
-}
-
-// valuePos returns where an entry's value is, or the key's place when nothing was
-// written after the colon.
-func (r *yamlReader) valuePos(e entry) Pos {
-	if isNull(e.value) {
-		return e.keyPos
-	}
-	return r.pos(e.value)
 }
 
 // isNull reports whether nothing (or null, or ~) was written.

@@ -104,6 +104,16 @@ func (c *Catalog) IDs() map[string]map[string]bool {
 	return out
 }
 
+// Messages lists the message ids of a language, sorted.
+func (c *Catalog) Messages(lang string) []string {
+	var out []string
+	for id := range c.ids[lang] {
+		out = append(out, id)
+	}
+	sort.Strings(out)
+	return out
+}
+
 // Languages lists every language with a file, sorted.
 func (c *Catalog) Languages() []string {
 	var out []string

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -154,8 +155,8 @@ func defaultSource(flowsDir, localesDir string) contentSource {
 	}
 	if localesDir == "" {
 		switch {
-		case flowsDir != "" && isDir(flowsDir+"/../locales"):
-			localesDir = flowsDir + "/../locales"
+		case flowsDir != "" && isDir(filepath.Join(flowsDir, "..", "locales")):
+			localesDir = filepath.Clean(filepath.Join(flowsDir, "..", "locales"))
 		case isDir("locales"):
 			localesDir = "locales"
 		}

@@ -14,10 +14,6 @@ import (
 	"intake/bot"
 )
 
-// ErrCodeTaken means CreateCase was given a case code another intake already holds; the
-// caller draws a new code and tries again.
-var ErrCodeTaken = errors.New("case code already taken")
-
 // createCaseScript stores a case once per intake: when the intake already made one it returns
 // that code and writes nothing.
 // KEYS: case, intake, registry year, pending. ARGV: code, case JSON, record id, record JSON,
@@ -106,7 +102,7 @@ func (s *Store) CreateCase(ctx context.Context, c bot.Case, r bot.Record) (strin
 	case string:
 		return v, nil
 	case int64:
-		return "", fmt.Errorf("create case: %w", ErrCodeTaken)
+		return "", fmt.Errorf("create case: %w", bot.ErrCodeTaken)
 	default:
 		return "", fmt.Errorf("create case: unexpected script reply %T", res)
 	}

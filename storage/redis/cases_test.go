@@ -190,7 +190,7 @@ func TestCreateCaseCodeTaken(t *testing.T) {
 	}
 	second, r2 := newCase("SAME-CODE", "intake-b")
 	second.Story = []byte("other")
-	if _, err := s.CreateCase(ctx, second, r2); !errors.Is(err, redis.ErrCodeTaken) {
+	if _, err := s.CreateCase(ctx, second, r2); !errors.Is(err, bot.ErrCodeTaken) {
 		t.Fatalf("create with a taken code: got %v, want ErrCodeTaken", err)
 	}
 	if got, _ := s.GetCase(ctx, "SAME-CODE"); got == nil || got.IntakeID != "intake-a" {

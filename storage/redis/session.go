@@ -90,6 +90,10 @@ func (s *Store) Lock(ctx context.Context, key string) (bot.Lock, []byte, error) 
 	keys := s.sessionKeys(key)
 	backoff := minBackoff
 	for {
+		if ctx.Err() != nil {
+			// Checked first so an ended context costs no round trip.
+			return bot.Lock{}, nil, fmt.Errorf("lock session: %w: %w", bot.ErrBusy, ctx.Err())
+		}
 		res, err := lockScript.Run(ctx, s.c, keys, l.Token, ms(s.lockTTL)).Slice()
 		if err != nil {
 			// The script may have run and only its reply been lost: give back the lock
@@ -115,7 +119,6 @@ func (s *Store) Lock(ctx context.Context, key string) (bot.Lock, []byte, error) 
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return bot.Lock{}, nil, fmt.Errorf("lock session: %w: %w", bot.ErrBusy, ctx.Err())
 		case <-t.C:
 		}
 	}

@@ -31,7 +31,9 @@ const (
 
 // Options configures a Store.
 type Options struct {
-	// Prefix starts every key, so several deployments (or tests) can share one Redis.
+	// Prefix starts every key, so several deployments (or tests) can share one Redis. It
+	// should hold no '{' or '}': a brace pair in it would become the Redis Cluster hash tag
+	// of every key, putting them all in one slot.
 	Prefix string
 	// SessionTTL is how long an idle session is kept; DefaultSessionTTL when zero.
 	SessionTTL time.Duration

@@ -1,0 +1,79 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"intake/bot"
+	"intake/storage/redis"
+	"intake/storage/redis/redistest"
+)
+
+// copyContent copies the default scripts and texts to a folder a test may edit.
+func copyContent(t *testing.T) contentSource {
+	t.Helper()
+	dir := t.TempDir()
+	for _, sub := range []string{"flows", "locales"} {
+		if err := os.MkdirAll(filepath.Join(dir, sub), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		for _, pat := range []string{"*.yaml", "*.toml"} {
+			files, _ := filepath.Glob(filepath.Join("../..", sub, pat))
+			for _, f := range files {
+				src, err := os.ReadFile(f)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(filepath.Join(dir, sub, filepath.Base(f)), src, 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+	}
+	return contentSource{flowsDir: filepath.Join(dir, "flows"), localesDir: filepath.Join(dir, "locales")}
+}
+
+// TestReloadPublishesValidEditsOnly: the support officer saves an edit; a valid one goes
+// live, an invalid one is refused with its problems logged and the running version stays.
+func TestReloadPublishesValidEditsOnly(t *testing.T) {
+	src := copyContent(t)
+	cfg := config{pepper: bot.RandomKey(), sealKey: bot.RandomKey(), numbers: bot.DefaultNumbers}
+	var logs strings.Builder
+	log := slog.New(slog.NewTextHandler(&logs, nil))
+	svc, err := newService(cfg, redistest.New(t, redis.Options{}), src, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	script := filepath.Join(src.flowsDir, "intake.yaml")
+	orig, _ := os.ReadFile(script)
+	before := src.stamp()
+
+	edited := strings.Replace(string(orig), "version: 1", "version: 2", 1)
+	if err := os.WriteFile(script, []byte(edited), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if src.stamp() == before {
+		t.Fatal("the edit is not noticed")
+	}
+	svc.reload(context.Background(), "test")
+	if v := svc.engine.Content().Flows["intake"].Version; v != 2 {
+		t.Fatalf("valid edit not published: version %d", v)
+	}
+
+	broken := strings.Replace(edited, "version: 2", "version: 3", 1)
+	broken = strings.Replace(broken, "next: relation", "next: nowhere", 1)
+	if err := os.WriteFile(script, []byte(broken), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	svc.reload(context.Background(), "test")
+	if v := svc.engine.Content().Flows["intake"].Version; v != 2 {
+		t.Fatalf("invalid edit went live: version %d", v)
+	}
+	if !strings.Contains(logs.String(), "reload refused") || !strings.Contains(logs.String(), "nowhere") {
+		t.Errorf("the refusal and its problem are not logged:\n%s", logs.String())
+	}
+}
