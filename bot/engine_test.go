@@ -379,3 +379,46 @@ func TestDuplicateUpdateHandledOnce(t *testing.T) {
 		t.Fatalf("redelivered update was handled again: %v, node %q", r.Messages, s.node())
 	}
 }
+
+// TestFollowUpAnswerIsNeverStoredStale: a student who first chose sexual violence and then
+// corrected the category to stalking must not have a "physical" sexual-violence kind in
+// their summary, case or statistics; choosing sexual violence again asks the kind again.
+func TestFollowUpAnswerIsNeverStoredStale(t *testing.T) {
+	e, store := newEngine(t)
+	s := newStudent(t, e, "en")
+	toCategory(t, s)
+	s.tap("category.sexual_violence")
+	s.tap("sv_kind.physical")
+	s.tap("relation.student_staff")
+	s.tap("reporter.self")
+	s.tap("story.skip")
+	s.tap("profile.no")
+	s.tap("outcome.registration")
+	s.tap("summary.change")
+	s.tap("change.category")
+	r := s.tap("category.stalking")
+	if s.node() != "summary_register" {
+		t.Fatalf("node %q", s.node())
+	}
+	if strings.Contains(texts(r), s.text("value.sv_kind.physical")) {
+		t.Errorf("summary still shows the old kind:\n%s", texts(r))
+	}
+	s.tap("summary.change")
+	s.tap("change.category")
+	s.tap("category.sexual_violence")
+	if s.node() != "sv_kind" {
+		t.Fatalf("the kind must be asked again after choosing sexual violence again, node %q", s.node())
+	}
+	s.tap("sv_kind.verbal_online")
+	s.tap("summary.change")
+	s.tap("change.category")
+	s.tap("category.stalking")
+	s.tap("summary.confirm_register")
+	c, err := store.GetCase(context.Background(), s.session().CaseCode)
+	if err != nil || c == nil {
+		t.Fatalf("case: %v", err)
+	}
+	if _, ok := c.Fields["sv_kind"]; ok || c.Fields["category"] != "stalking" || c.Kind != bot.CaseRegistration {
+		t.Errorf("stored fields %v (kind %s)", c.Fields, c.Kind)
+	}
+}

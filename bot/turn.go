@@ -340,6 +340,7 @@ func (t *turn) data() map[string]any {
 	none := t.text1(msgValueNone)
 	for _, v := range flows.Schema {
 		val, ok := t.answer(v)
+		d["has_"+v.Name] = ok && val != ""
 		switch {
 		case !ok || val == "":
 			d[v.Name] = none

@@ -37,7 +37,11 @@ func runFlows(args []string, stdout, stderr io.Writer) error {
 
 // sourceArgs parses [DIR] and --locales shared by validate, graph and test.
 func sourceArgs(name string, args []string, stderr io.Writer, extra func(*flag.FlagSet)) (contentSource, []string, error) {
-	fs := newFlags("flows "+name, "flows "+name+" [--locales DIR] [DIR]", stderr)
+	usage := "flows " + name + " [--locales DIR] [DIR]"
+	if name == "graph" {
+		usage = "flows graph [--format mermaid|dot] ID   (reads ./flows when present, else the embedded scripts)"
+	}
+	fs := newFlags("flows "+name, usage, stderr)
 	localesDir := fs.String("locales", "", "folder of locale files")
 	if extra != nil {
 		extra(fs)
