@@ -2,22 +2,16 @@ package bot_test
 
 import (
 	"context"
-	"flag"
 	"fmt"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 
 	"intake/bot"
+	"intake/bot/bottest"
 	"intake/flows"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden transcripts in testdata/")
-
-// caseCode is masked in golden files: it is random by design.
-var caseCode = regexp.MustCompile(`\b[2-9A-HJ-NP-Z]{4}-[2-9A-HJ-NP-Z]{4}\b`)
 
 // TestGoldenTranscripts plays every transcript test of the default flow (flows/*.test.yaml)
 // and compares what the student sees, word for word, with testdata/golden/<name>.txt. A
@@ -57,7 +51,7 @@ func TestGoldenTranscripts(t *testing.T) {
 			for _, f := range failures {
 				t.Errorf("%s: %s", tr.Name, f)
 			}
-			compareGolden(t, filepath.Join("testdata", "golden", name+".txt"), caseCode.ReplaceAllString(out.String(), "XXXX-XXXX"))
+			bottest.Golden(t, filepath.Join("testdata", "golden", name+".txt"), out.String())
 		}
 	}
 	for _, lang := range []string{"nl", "en"} {
@@ -103,43 +97,4 @@ func goldenName(tr flows.Transcript) string {
 	name := strings.ToLower(tr.Lang + "_" + tr.Name)
 	name = regexp.MustCompile(`[^a-z0-9]+`).ReplaceAllString(name, "_")
 	return strings.Trim(name, "_")
-}
-
-func compareGolden(t *testing.T, path, got string) {
-	t.Helper()
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Errorf("%s: %v (run `go test ./bot -run Golden -update` to create it)", path, err)
-		return
-	}
-	if string(want) != got {
-		t.Errorf("%s differs from what the student now sees (review, then -update):\n%s", path, diff(string(want), got))
-	}
-}
-
-// diff shows the first differing lines, enough to find the change.
-func diff(want, got string) string {
-	w, g := strings.Split(want, "\n"), strings.Split(got, "\n")
-	for i := 0; i < len(w) || i < len(g); i++ {
-		var a, b string
-		if i < len(w) {
-			a = w[i]
-		}
-		if i < len(g) {
-			b = g[i]
-		}
-		if a != b {
-			return fmt.Sprintf("line %d\n- %s\n+ %s", i+1, a, b)
-		}
-	}
-	return "(same lines, different endings)"
 }

@@ -2,20 +2,14 @@ package console_test
 
 import (
 	"context"
-	"flag"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
 
 	"intake/bot/bottest"
 	"intake/bot/console"
 )
-
-var update = flag.Bool("update", false, "rewrite testdata/*.golden")
-
-var caseCode = regexp.MustCompile(`\b[2-9A-HJ-NP-Z]{4}-[2-9A-HJ-NP-Z]{4}\b`)
 
 // TestPipedConversations pipes each testdata/<lang>_<name>.in into the console channel, the
 // way `intake chat < file` does, and compares the screen with <name>.golden. The inputs
@@ -41,40 +35,9 @@ func TestPipedConversations(t *testing.T) {
 			if err := c.Run(context.Background(), strings.NewReader(string(src))); err != nil {
 				t.Fatal(err)
 			}
-			got := caseCode.ReplaceAllString(out.String(), "XXXX-XXXX")
-			golden := strings.TrimSuffix(in, ".in") + ".golden"
-			if *update {
-				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run `go test ./bot/console -update` to create it)", err)
-			}
-			if string(want) != got {
-				t.Errorf("screen differs from %s:\n%s", golden, firstDiff(string(want), got))
-			}
+			bottest.Golden(t, strings.TrimSuffix(in, ".in")+".golden", out.String())
 		})
 	}
-}
-
-func firstDiff(want, got string) string {
-	w, g := strings.Split(want, "\n"), strings.Split(got, "\n")
-	for i := 0; i < len(w) || i < len(g); i++ {
-		var a, b string
-		if i < len(w) {
-			a = w[i]
-		}
-		if i < len(g) {
-			b = g[i]
-		}
-		if a != b {
-			return "- " + a + "\n+ " + b
-		}
-	}
-	return ""
 }
 
 // TestOverlongLineIsCutNotFatal: a line beyond the console's limit gets the engine's "too
