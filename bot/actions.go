@@ -1,7 +1,9 @@
 package bot
 
 import (
+	"context"
 	"crypto/rand"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -42,6 +44,12 @@ func (t *turn) action(name string) error {
 	return fmt.Errorf("flow %s: unknown action %q", t.flow.ID, name)
 }
 
+// sealAddress seals where the student can be reached, bound to the case.
+func (e *Engine) sealAddress(code string, a Address) []byte {
+	plain, _ := json.Marshal(a) // a struct of strings always encodes
+	return e.cfg.Keys.Seal(plain, []byte("addr:"+code))
+}
+
 // store hands the intake over. The store keeps one case per intake, so a turn retried
 // after a crash gets the code of the first try and nothing is counted twice. History is
 // cleared: going back past a stored case would suggest the answers can still change it.
@@ -62,25 +70,58 @@ func (t *turn) store(kind string) error {
 	now := t.e.cfg.Now()
 	c := Case{
 		Code: code, IntakeID: t.s.IntakeID, Kind: kind, Status: StatusPending,
-		Channel: t.s.Channel, Lang: t.s.Lang, Fields: fields,
-		ReturnAddr: t.s.ReturnAddr, Created: now.UTC(),
+		Channel: t.s.Channel, Lang: t.s.Lang, Fields: fields, Created: now.UTC(),
 	}
-	if story != "" {
-		c.Story = t.e.cfg.Keys.Seal([]byte(story), []byte("story:"+code))
+	pass := ""
+	if kind == CaseHandoff {
+		pass = NewPassphrase()
+		c.PassHash = HashSecret(pass)
 	}
+	seal := func() {
+		if story != "" {
+			c.Story = t.e.cfg.Keys.Seal([]byte(story), []byte("story:"+c.Code))
+		}
+		if t.s.Reply.Outbox != "" && kind == CaseHandoff {
+			c.ReturnAddr = t.e.sealAddress(c.Code, t.s.Reply)
+		}
+	}
+	seal()
 	r := Record{Year: now.Year(), Month: int(now.Month()), Channel: t.s.Channel, Kind: kind, Fields: fields}
 	stored, err := t.e.cfg.Cases.CreateCase(t.ctx, c, r)
 	for tries := 1; errors.Is(err, ErrCodeTaken) && tries < 5; tries++ {
 		c.Code = NewCaseCode()
-		if c.Story != nil {
-			c.Story = t.e.cfg.Keys.Seal([]byte(story), []byte("story:"+c.Code))
-		}
+		seal()
 		stored, err = t.e.cfg.Cases.CreateCase(t.ctx, c, r)
 	}
 	if err != nil {
 		return fmt.Errorf("store case: %w", err)
 	}
-	t.s.CaseCode = stored
+	if stored != c.Code && kind == CaseHandoff {
+		// A turn retried after a crash got the first try's case back. That try's
+		// passphrase was never shown, so this one replaces it.
+		if err := t.e.replacePassHash(t.ctx, stored, c.PassHash); err != nil {
+			return err
+		}
+	}
+	t.s.CaseCode, t.s.Pass = stored, pass
+	if kind == CaseHandoff {
+		t.s.Thread = true
+	}
 	t.s.History = nil
 	return nil
+}
+
+func (e *Engine) replacePassHash(ctx context.Context, code, hash string) error {
+	for attempt := 0; attempt < 5; attempt++ {
+		c, err := e.cfg.Cases.GetCase(ctx, code)
+		if err != nil || c == nil {
+			return fmt.Errorf("reload case: %w", err)
+		}
+		c.PassHash = hash
+		err = e.cfg.Cases.SaveCase(ctx, c)
+		if !errors.Is(err, ErrConflict) {
+			return err
+		}
+	}
+	return fmt.Errorf("replace passphrase: %w", ErrConflict)
 }

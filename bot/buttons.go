@@ -57,6 +57,13 @@ func hasHelp(n *flows.Node) bool {
 
 // button handles a tapped button.
 func (t *turn) button(data string) error {
+	switch {
+	case strings.HasPrefix(data, "c:"):
+		return t.caseButton(data)
+	case strings.HasPrefix(data, "g:"):
+		// A command as a button ("back to the menu"): valid at any time.
+		return t.command("/" + strings.TrimPrefix(data, "g:"))
+	}
 	parts := strings.SplitN(data, ":", 3)
 	seq, err := strconv.Atoi(parts[0])
 	if err != nil || len(parts) < 2 {

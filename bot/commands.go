@@ -21,7 +21,7 @@ const (
 )
 
 // Commands lists the global commands in the order menus show them.
-var Commands = []string{CmdStart, CmdHelp, CmdBack, CmdStop, CmdForget, CmdLanguage, CmdUrgent}
+var Commands = []string{CmdStart, CmdHelp, CmdBack, CmdStop, CmdForget, CmdLanguage, CmdUrgent, CmdCase}
 
 // maxEcho bounds how much of an unknown command is repeated back.
 const maxEcho = 32
@@ -61,6 +61,8 @@ func (t *turn) command(text string) error {
 	case CmdUrgent:
 		t.say(msgUrgent, t.e.numbersData())
 		return t.prompt(false)
+	case CmdCase:
+		return t.showCase()
 	}
 	t.say(msgUnknownCommand, map[string]any{"command": echo(text)})
 	return t.prompt(false)

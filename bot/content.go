@@ -63,6 +63,10 @@ var EngineMessages = []string{
 	msgChoose, msgStale, msgUnknownCommand, msgEmpty, msgTooLong, msgInvalidText,
 	msgBackStart, msgBackDone, msgStopped, msgForgotten, msgUrgent, msgEnded,
 	msgFlowChanged, msgError, msgValueNone,
+	msgCaseClaimed, msgCaseFromCounsellor, msgCaseProposal, msgCaseSlotNone, msgCaseBooked,
+	msgCaseDeclined, msgCaseClosed, msgCaseSent, msgCaseNone, msgCaseShow, msgCaseStale,
+	msgCaseBackToMenu, msgCaseThreadStudent, msgCaseThreadCounsellor,
+	"form.in_person_ssc", "form.in_person_phs", "form.teams", "form.phone",
 }
 
 const (
@@ -87,6 +91,21 @@ const (
 	msgFlowChanged    = "engine.flow_changed"
 	msgError          = "engine.error"
 	msgValueNone      = "value.none"
+
+	msgCaseClaimed          = "case.claimed"
+	msgCaseFromCounsellor   = "case.from_counsellor"
+	msgCaseProposal         = "case.proposal"
+	msgCaseSlotNone         = "case.slot_none"
+	msgCaseBooked           = "case.booked"
+	msgCaseDeclined         = "case.declined"
+	msgCaseClosed           = "case.closed"
+	msgCaseSent             = "case.sent"
+	msgCaseNone             = "case.none"
+	msgCaseShow             = "case.show"
+	msgCaseStale            = "case.stale"
+	msgCaseBackToMenu       = "case.back_to_menu"
+	msgCaseThreadStudent    = "case.thread.student"
+	msgCaseThreadCounsellor = "case.thread.counsellor"
 )
 
 func valueID(variable, value string) string { return "value." + variable + "." + value }

@@ -41,6 +41,7 @@ type Config struct {
 	Cases    CaseStore
 	Keys     *Keyring
 	Archive  FlowArchive // optional: without it an old version survives only in this process
+	Outbox   Outbox      // optional: needed to reach students outside their own turns
 	Numbers  Numbers
 	Logger   *slog.Logger
 	// FlowID is the flow a conversation starts with (default "intake").
@@ -49,7 +50,9 @@ type Config struct {
 	LockWait time.Duration
 	// MaxText is the longest text a student may type at once, in characters.
 	MaxText int
-	Now     func() time.Time
+	// Hours are the office hours; their time zone is the one appointment times are shown in.
+	Hours OfficeHours
+	Now   func() time.Time
 }
 
 // Engine runs conversations. It holds no per-conversation state: every turn loads the
@@ -84,6 +87,9 @@ func NewEngine(cfg Config, content *Content) (*Engine, error) {
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.Hours.Loc == nil {
+		cfg.Hours = DefaultOfficeHours()
 	}
 	if cfg.Numbers == (Numbers{}) {
 		cfg.Numbers = DefaultNumbers

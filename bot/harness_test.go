@@ -26,6 +26,8 @@ type student struct {
 	lang string
 	last bot.Reply
 	cat  *locales.Catalog
+	// reply is the address the student's channel gives (empty: unreachable later).
+	reply bot.Address
 }
 
 func newStudent(t testing.TB, e *bot.Engine, lang string) *student {
@@ -34,7 +36,7 @@ func newStudent(t testing.TB, e *bot.Engine, lang string) *student {
 
 func (s *student) send(in bot.Inbound) bot.Reply {
 	s.t.Helper()
-	in.Channel, in.Key, in.LangHint = "test", s.key, s.lang
+	in.Channel, in.Key, in.LangHint, in.Reply = "test", s.key, s.lang, s.reply
 	r, err := s.e.Handle(context.Background(), in)
 	if err != nil {
 		s.t.Fatalf("turn %+v: %v", in, err)

@@ -16,8 +16,9 @@ type Inbound struct {
 	Data string
 	// LangHint is the platform's guess of the student's language (e.g. "de", "en-GB").
 	LangHint string
-	// ReturnAddr is the channel's sealed address to reach the student later.
-	ReturnAddr []byte
+	// Reply is where the channel reaches the student later (counsellor messages); the
+	// engine keeps it only sealed. Empty for channels that cannot be reached later.
+	Reply Address
 }
 
 // Message is one bubble the bot sends. Buttons belong to the message they are attached to.

@@ -34,7 +34,11 @@ type Session struct {
 	// saving them with the turn makes a redelivered update a no-op, and a turn that failed
 	// (nothing saved) is still handled when the platform delivers it again.
 	Seen []string `json:"seen,omitempty"`
-	// ReturnAddr is the channel's sealed address to reach the student later (counsellor
-	// messages); opened only in process.
-	ReturnAddr []byte `json:"addr,omitempty"`
+	// Reply is where the channel reaches the student later (the session is sealed whole).
+	Reply Address `json:"addr,omitzero"`
+	// Pass is the receipt passphrase of CaseCode, kept so it can be shown again on request
+	// in this conversation; the case itself holds only its hash.
+	Pass string `json:"pass,omitempty"`
+	// Thread is set while the student's typed text goes to their counsellor.
+	Thread bool `json:"thread,omitempty"`
 }

@@ -13,6 +13,9 @@ var ErrLockLost = errors.New("conversation lock lost")
 // ErrBusy means the conversation lock could not be had in time.
 var ErrBusy = errors.New("conversation busy")
 
+// ErrConflict means a case changed between reading and saving it; read it again.
+var ErrConflict = errors.New("case changed meanwhile")
+
 // ErrCodeTaken means a new case's code already belongs to another intake; the engine
 // draws another code.
 var ErrCodeTaken = errors.New("case code already taken")
@@ -53,55 +56,73 @@ type FlowArchive interface {
 	GetFlow(ctx context.Context, id, hash string) ([]byte, error)
 }
 
-// Case kinds.
-const (
-	CaseRegistration = "registration" // only recorded; nobody follows up
-	CaseHandoff      = "handoff"      // waits in the queue for a counsellor
-)
-
-// Case statuses.
-const (
-	StatusPending   = "pending"
-	StatusWithdrawn = "withdrawn"
-)
-
-// Case is what an intake hands over. Its coded fields are the answers from the schema;
-// the story and return address are sealed by the engine before they reach the store.
-type Case struct {
-	Code     string            `json:"code"`
-	IntakeID string            `json:"intake"`
-	Kind     string            `json:"kind"`
-	Status   string            `json:"status"`
-	Channel  string            `json:"ch"`
-	Lang     string            `json:"lang"`
-	Fields   map[string]string `json:"fields"`
-	Story    []byte            `json:"story,omitempty"`
-	// ReturnAddr is the sealed channel address for counsellor replies.
-	ReturnAddr []byte    `json:"addr,omitempty"`
-	Created    time.Time `json:"created"`
-}
-
-// Record is one anonymous registry line: coded answers, year and month, no text, no id.
-type Record struct {
-	Year    int               `json:"y"`
-	Month   int               `json:"m"`
-	Channel string            `json:"ch"`
-	Kind    string            `json:"kind"`
-	Fields  map[string]string `json:"f"`
-}
-
-// CaseStore keeps handed-off cases and registry records.
+// CaseStore keeps handed-off cases, their threads and registry records.
 type CaseStore interface {
 	// CreateCase stores c and, atomically with it, its registry record, once per IntakeID:
 	// a retried turn gets back the code stored the first time. ErrCodeTaken when c.Code
-	// belongs to another intake.
+	// belongs to another intake. A handoff is announced (see Announcements) in the same
+	// atomic step, so a crash cannot store a case nobody hears of.
 	CreateCase(ctx context.Context, c Case, r Record) (code string, err error)
-	// WithdrawCase erases the case's content (story, return address), takes it off the
-	// queue and marks it withdrawn; the registry record stays (it holds nothing personal).
-	// A missing or already withdrawn case is not an error, so forget can be repeated.
+	// WithdrawCase erases the case's content (story, return address, thread), takes it off
+	// the queue and marks it withdrawn; the registry record stays (it holds nothing
+	// personal). A missing or already withdrawn case is not an error, so forget can be
+	// repeated.
 	WithdrawCase(ctx context.Context, code string) error
 	// GetCase returns the case, or nil, nil when there is none.
 	GetCase(ctx context.Context, code string) (*Case, error)
+	// SaveCase writes c only if the stored case still has revision c.Rev, and then stores
+	// it with Rev+1 (c.Rev is updated); ErrConflict when someone changed it meanwhile. It
+	// keeps the queue indexes in step with c.Status, and when c is closed it writes
+	// c.FollowUp into the case's registry record in the same atomic step.
+	SaveCase(ctx context.Context, c *Case) error
 	// PendingCases lists the codes waiting for a counsellor, oldest first.
 	PendingCases(ctx context.Context) ([]string, error)
+	// OpenCases returns every pending or claimed case, oldest first.
+	OpenCases(ctx context.Context) ([]*Case, error)
+	// AppendEntry adds an entry to the case's thread.
+	AppendEntry(ctx context.Context, code string, e Entry) error
+	// Entries returns the case's thread, oldest first.
+	Entries(ctx context.Context, code string) ([]Entry, error)
+}
+
+// Announcements is the stream of "a case needs a counsellor" events that channel
+// adapters post into counsellor groups. Delivery is at least once: an event is read by
+// one consumer of a group and stays pending until acknowledged.
+type Announcements interface {
+	// Announce adds an event (CreateCase announces new handoffs itself).
+	Announce(ctx context.Context, a Announcement) error
+	// ReadAnnouncements returns up to count events for consumer in group: first its own
+	// unacknowledged ones, then new ones, waiting up to block for new ones (0: no wait).
+	ReadAnnouncements(ctx context.Context, group, consumer string, count int, block time.Duration) ([]Announcement, error)
+	AckAnnouncement(ctx context.Context, group, id string) error
+}
+
+// Outbox is the durable queue of messages for students, one stream per outbox name (a
+// channel, or one console conversation). A message written while the channel is down is
+// delivered when it is back.
+type Outbox interface {
+	// Enqueue adds a sealed delivery to the named outbox.
+	Enqueue(ctx context.Context, outbox string, sealed []byte) error
+	// ReadOutbox returns up to count deliveries for consumer: its unacknowledged ones first,
+	// then new ones, waiting up to block (0: no wait).
+	ReadOutbox(ctx context.Context, outbox, consumer string, count int, block time.Duration) ([]Delivery, error)
+	// AckOutbox marks a delivery done and removes it.
+	AckOutbox(ctx context.Context, outbox, id string) error
+}
+
+// AccountStore keeps desk accounts and their login sessions.
+type AccountStore interface {
+	PutAccount(ctx context.Context, a Account) error
+	// GetAccount returns nil, nil when there is no such account.
+	GetAccount(ctx context.Context, name string) (*Account, error)
+	DeleteAccount(ctx context.Context, name string) error
+	ListAccounts(ctx context.Context) ([]Account, error)
+	// PutLogin stores a login session under the hash of its token.
+	PutLogin(ctx context.Context, tokenHash, name string, ttl time.Duration) error
+	// GetLogin returns the account name of a login session, "" when there is none.
+	GetLogin(ctx context.Context, tokenHash string) (string, error)
+	DeleteLogin(ctx context.Context, tokenHash string) error
+	// CountFailure counts a failed login for name within window and returns the count.
+	CountFailure(ctx context.Context, name string, window time.Duration) (int, error)
+	ResetFailures(ctx context.Context, name string) error
 }

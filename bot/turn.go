@@ -78,8 +78,8 @@ func (t *turn) run() error {
 
 // remember records the update id and the newest return address.
 func (t *turn) remember() {
-	if len(t.in.ReturnAddr) > 0 {
-		t.s.ReturnAddr = t.in.ReturnAddr
+	if t.in.Reply.Outbox != "" {
+		t.s.Reply = t.in.Reply
 	}
 	if t.in.UpdateID == "" {
 		return
@@ -127,7 +127,8 @@ func (t *turn) greet() error {
 func (t *turn) restart() {
 	live := t.e.Content().Flows[t.e.cfg.FlowID]
 	*t.s = Session{
-		Lang: t.s.Lang, Channel: t.s.Channel, ReturnAddr: t.s.ReturnAddr, Seen: t.s.Seen,
+		Lang: t.s.Lang, Channel: t.s.Channel, Reply: t.s.Reply, Seen: t.s.Seen,
+		CaseCode: t.s.CaseCode, Pass: t.s.Pass,
 		Flow: live.ID, FlowHash: live.Hash, FlowVersion: live.Version,
 		IntakeID: randomID(), Seq: t.s.Seq,
 	}
@@ -153,6 +154,9 @@ func (t *turn) text(raw string) error {
 	}
 	if strings.HasPrefix(text, "/") {
 		return t.command(text)
+	}
+	if t.s.Thread && t.s.CaseCode != "" {
+		return t.toCounsellor(text)
 	}
 	if t.s.Done {
 		return t.greet()
@@ -283,7 +287,9 @@ func (t *turn) walk(target string, ask bool) error {
 // prompt shows the waiting question again: all of it (full) or its last message.
 func (t *turn) prompt(full bool) error {
 	if t.s.Done {
-		t.say(msgEnded, nil)
+		if !t.s.Thread {
+			t.say(msgEnded, nil)
+		}
 		return nil
 	}
 	if t.s.Node == "" {
@@ -351,6 +357,7 @@ func (t *turn) data() map[string]any {
 		}
 	}
 	d["case_code"] = t.s.CaseCode
+	d["passphrase"] = t.s.Pass
 	return d
 }
 

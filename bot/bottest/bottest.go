@@ -4,6 +4,7 @@
 package bottest
 
 import (
+	"context"
 	"testing"
 
 	"intake/bot"
@@ -51,9 +52,31 @@ func Engine(t testing.TB) (*bot.Engine, *redis.Store) {
 // EngineOn returns an engine on store serving c.
 func EngineOn(t testing.TB, store *redis.Store, c *bot.Content) *bot.Engine {
 	t.Helper()
-	e, err := bot.NewEngine(bot.Config{Sessions: store, Cases: store, Archive: store, Keys: Keys(t)}, c)
+	e, err := bot.NewEngine(bot.Config{Sessions: store, Cases: store, Archive: store, Outbox: store, Keys: Keys(t)}, c)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return e
 }
+
+// Desk returns a desk on the engine's store with a counsellor account per name in
+// counsellors (password: name + "-password-1"), a support account "support" and an admin
+// "admin" with the same rule.
+func Desk(t testing.TB, e *bot.Engine, store *redis.Store, counsellors ...string) *bot.Desk {
+	t.Helper()
+	d := bot.NewDesk(bot.DeskConfig{Cases: store, Accounts: store, Outbox: store, Engine: e, Keys: Keys(t)})
+	add := func(name, role string) {
+		if err := d.AddAccount(context.Background(), name, role, Password(name)); err != nil {
+			t.Fatalf("add account %s: %v", name, err)
+		}
+	}
+	for _, name := range counsellors {
+		add(name, bot.RoleCounsellor)
+	}
+	add("support", bot.RoleSupport)
+	add("admin", bot.RoleAdmin)
+	return d
+}
+
+// Password is the test password of an account made by Desk.
+func Password(name string) string { return name + "-password-1" }

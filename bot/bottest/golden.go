@@ -12,8 +12,11 @@ import (
 
 var update = flag.Bool("update", false, "rewrite golden files with what the tests now produce")
 
-// caseCode matches a case code, random by design, so golden files mask it.
-var caseCode = regexp.MustCompile(`\b[2-9A-HJ-NP-Z]{4}-[2-9A-HJ-NP-Z]{4}\b`)
+// caseCode and passphrase match the receipt, random by design, so golden files mask it.
+var (
+	caseCode   = regexp.MustCompile(`\b[2-9A-HJ-NP-Z]{4}-[2-9A-HJ-NP-Z]{4}\b`)
+	passphrase = regexp.MustCompile(`\b[2-9a-hj-np-z]{4}(-[2-9a-hj-np-z]{4}){3}\b`)
+)
 
 // Golden compares got, with case codes masked, to the file at path; with -update it writes
 // the file instead. A difference shows the first line that changed, to review before
@@ -21,6 +24,7 @@ var caseCode = regexp.MustCompile(`\b[2-9A-HJ-NP-Z]{4}-[2-9A-HJ-NP-Z]{4}\b`)
 func Golden(t testing.TB, path, got string) {
 	t.Helper()
 	got = caseCode.ReplaceAllString(got, "XXXX-XXXX")
+	got = passphrase.ReplaceAllString(got, "xxxx-xxxx-xxxx-xxxx")
 	if *update {
 		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 			t.Fatal(err)

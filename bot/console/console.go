@@ -11,17 +11,22 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"sync"
+	"time"
 
 	"intake/bot"
 )
 
-// Handler runs turns; *bot.Engine is one.
+// Handler runs turns and delivers counsellor messages; *bot.Engine is one.
 type Handler interface {
 	Handle(ctx context.Context, in bot.Inbound) (bot.Reply, error)
+	Deliver(ctx context.Context, outbox, consumer string, block time.Duration, send func(ctx context.Context, to string, msgs []bot.Message) error) (int, error)
 }
 
 // Channel is one terminal conversation.
 type Channel struct {
+	mu      sync.Mutex // the input loop and the delivery loop both print
+	closed  bool
 	h       Handler
 	key     string
 	lang    string
@@ -46,8 +51,20 @@ func New(h Handler, key, lang string, out io.Writer, echo bool) *Channel {
 	return &Channel{h: h, key: key, lang: lang, out: out, echo: echo, Errors: func(error) {}}
 }
 
+// outbox is this conversation's own outbox: a terminal can only show its own messages.
+func (c *Channel) outbox() string { return Name + ":" + c.key }
+
 // Run opens the conversation and answers every line of in until it ends or ctx is done.
+// Meanwhile messages from a counsellor are printed as they arrive.
 func (c *Channel) Run(ctx context.Context, in io.Reader) error {
+	ctx, stop := context.WithCancel(ctx)
+	defer func() {
+		stop()
+		c.mu.Lock()
+		c.closed = true // a delivery still in flight stays in the outbox for next time
+		c.mu.Unlock()
+	}()
+	go c.deliverLoop(ctx)
 	c.turn(ctx, bot.Inbound{Open: true})
 	r := bufio.NewReader(in)
 	for {
@@ -93,6 +110,8 @@ func readLine(r *bufio.Reader) (string, error) {
 
 // inbound maps a typed line to a button when it is a button's number or label.
 func (c *Channel) inbound(line string) bot.Inbound {
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	t := strings.TrimSpace(line)
 	if n, err := strconv.Atoi(t); err == nil && n >= 1 && n <= len(c.buttons) {
 		return bot.Inbound{Data: c.buttons[n-1].Data}
@@ -107,6 +126,7 @@ func (c *Channel) inbound(line string) bot.Inbound {
 
 func (c *Channel) turn(ctx context.Context, in bot.Inbound) {
 	in.Channel, in.Key, in.LangHint = Name, c.key, c.lang
+	in.Reply = bot.Address{Outbox: c.outbox()}
 	r, err := c.h.Handle(ctx, in)
 	if err != nil {
 		c.Errors(err)
@@ -114,9 +134,38 @@ func (c *Channel) turn(ctx context.Context, in bot.Inbound) {
 	c.print(r.Messages)
 }
 
+// deliveryWait is how long one read of the outbox waits for a message.
+const deliveryWait = time.Second
+
+// deliverLoop prints counsellor messages until ctx ends. A message is acknowledged only
+// after it was printed, so one that arrives while the terminal is gone waits for the next
+// `intake chat --as` of the same conversation.
+func (c *Channel) deliverLoop(ctx context.Context) {
+	for ctx.Err() == nil {
+		_, err := c.h.Deliver(ctx, c.outbox(), Name, deliveryWait, func(_ context.Context, _ string, msgs []bot.Message) error {
+			if !c.print(msgs) {
+				return errors.New("terminal closed")
+			}
+			return nil
+		})
+		if err != nil && ctx.Err() == nil {
+			c.Errors(err)
+			select {
+			case <-ctx.Done():
+			case <-time.After(deliveryWait):
+			}
+		}
+	}
+}
+
 // print shows messages; the buttons of the last message with buttons are the ones a
 // number refers to.
-func (c *Channel) print(msgs []bot.Message) {
+func (c *Channel) print(msgs []bot.Message) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return false
+	}
 	for _, m := range msgs {
 		if m.Text != "" {
 			lines := strings.Split(m.Text, "\n")
@@ -132,4 +181,5 @@ func (c *Channel) print(msgs []bot.Message) {
 			}
 		}
 	}
+	return true
 }

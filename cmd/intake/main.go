@@ -40,6 +40,7 @@ func commands() []command {
 		{"serve", "run the service for production (needs REDIS_URL, INTAKE_PEPPER, INTAKE_SEAL_KEY)", runServe},
 		{"chat", "talk to the bot in this terminal, or pipe a conversation in", runChat},
 		{"flows", "check, draw and test the flow scripts: flows validate|graph|test", runFlows},
+		{"desk", "manage counsellor desk accounts: desk user add|remove|list", runDesk},
 		{"keys", "make the secret keys: keys generate", runKeys},
 		{"bench", "drive simulated students through the default flow and print the figures", runBench},
 		{"help", "show this help", nil},

@@ -86,10 +86,23 @@ func runService(cfg config, src contentSource, dev, throwaway bool, log *slog.Lo
 		return err
 	}
 	go svc.watch(ctx, reloadInterval)
+	var demoPassword string
+	if dev {
+		// A throwaway counsellor so the desk can be tried at once; it lives only as long
+		// as the dev data does when the Redis is in memory.
+		demoPassword = bot.NewPassphrase()
+		if err := svc.desk.AddAccount(ctx, "demo", bot.RoleCounsellor, demoPassword); err != nil {
+			return fmt.Errorf("make the demo counsellor: %w", err)
+		}
+	}
 
 	f := svc.engine.Content().Flows["intake"]
 	fmt.Fprintf(stdout, "intake is running (%s)\n", map[bool]string{true: "dev", false: "serve"}[dev])
 	fmt.Fprintf(stdout, "  flows:   intake version %d (%s); %s — edits are published on save or SIGHUP\n", f.Version, f.Hash, src)
+	fmt.Fprintf(stdout, "  desk:    http://%s/desk/\n", httpAddr)
+	if dev {
+		fmt.Fprintf(stdout, "           demo counsellor: name demo, password %s\n", demoPassword)
+	}
 	fmt.Fprintf(stdout, "  health:  http://%s/healthz\n", httpAddr)
 	if dev && cfg.redisURL == "" {
 		fmt.Fprintln(stdout, "")

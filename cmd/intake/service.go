@@ -23,6 +23,7 @@ import (
 type service struct {
 	store  *redis.Store
 	engine *bot.Engine
+	desk   *bot.Desk
 	names  *bot.Pseudonyms
 	source contentSource
 	log    *slog.Logger
@@ -74,13 +75,16 @@ func newService(cfg config, store *redis.Store, source contentSource, log *slog.
 		return nil, fmt.Errorf("the flow scripts have problems; fix them first (`intake flows validate` lists them):\n%s", problems.Error())
 	}
 	engine, err := bot.NewEngine(bot.Config{
-		Sessions: store, Cases: store, Archive: store, Keys: keys,
+		Sessions: store, Cases: store, Archive: store, Outbox: store, Keys: keys,
 		Numbers: cfg.numbers, Logger: log,
 	}, content)
 	if err != nil {
 		return nil, err
 	}
-	return &service{store: store, engine: engine, names: names, source: source, log: log}, nil
+	desk := bot.NewDesk(bot.DeskConfig{
+		Cases: store, Accounts: store, Outbox: store, Engine: engine, Keys: keys, Logger: log,
+	})
+	return &service{store: store, engine: engine, desk: desk, names: names, source: source, log: log}, nil
 }
 
 // serveHTTP serves the health check until ctx ends. Later channels (web chat, desk,
