@@ -688,3 +688,39 @@ func (e *Engine) Deliver(ctx context.Context, outbox, consumer string, block tim
 	}
 	return sent, nil
 }
+
+// Reannounce announces again every pending case that has waited past one working day
+// unclaimed, at most once per working day each, and returns how many it announced. Run it
+// every few minutes on any replica: the revision check makes a concurrent run on another
+// replica announce nothing twice.
+func (d *Desk) Reannounce(ctx context.Context, ann Announcements) (int, error) {
+	open, err := d.cfg.Cases.OpenCases(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("reannounce: %w", err)
+	}
+	now := d.cfg.Now()
+	day := d.cfg.Hours.WorkingDay()
+	n := 0
+	for _, c := range open {
+		since := c.Announced
+		if since.IsZero() {
+			since = c.Created
+		}
+		if c.Status != StatusPending || d.cfg.Hours.WorkingTime(since, now) < day {
+			continue
+		}
+		c.Announced = now.UTC()
+		err := d.cfg.Cases.SaveCase(ctx, c)
+		if errors.Is(err, ErrConflict) {
+			continue // claimed or announced meanwhile; the next run looks again
+		}
+		if err != nil {
+			return n, fmt.Errorf("reannounce: %w", err)
+		}
+		if err := ann.Announce(ctx, Announcement{Code: c.Code, Reason: "waiting"}); err != nil {
+			return n, fmt.Errorf("reannounce: %w", err)
+		}
+		n++
+	}
+	return n, nil
+}

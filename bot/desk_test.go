@@ -335,3 +335,41 @@ func TestCaseCommandShowsReceiptAndThread(t *testing.T) {
 		t.Errorf("/case without a case:\n%s", texts(r))
 	}
 }
+
+// TestWaitingCasesAreAnnouncedAgain: a case still unclaimed after one working day is
+// announced again, once per working day, and a claimed one never.
+func TestWaitingCasesAreAnnouncedAgain(t *testing.T) {
+	ctx := context.Background()
+	e, store := newEngine(t)
+	code := handoff(t, newStudent(t, e, "en"), "story")
+	c, _ := store.GetCase(ctx, code)
+	now := c.Created
+	d := bot.NewDesk(bot.DeskConfig{Cases: store, Accounts: store, Outbox: store, Engine: e, Keys: bottest.Keys(t), Now: func() time.Time { return now }})
+	read := func() []bot.Announcement {
+		got, err := store.ReadAnnouncements(ctx, "test", "t1", 100, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, a := range got {
+			store.AckAnnouncement(ctx, "test", a.ID)
+		}
+		return got
+	}
+	if got := read(); len(got) != 1 || got[0].Code != code || got[0].Reason != "new" {
+		t.Fatalf("new case announcement: %+v", got)
+	}
+	now = now.Add(2 * time.Hour)
+	if n, _ := d.Reannounce(ctx, store); n != 0 {
+		t.Fatalf("announced again after two hours: %d", n)
+	}
+	now = now.Add(7 * 24 * time.Hour)
+	if n, err := d.Reannounce(ctx, store); n != 1 || err != nil {
+		t.Fatalf("a week later: %d, %v", n, err)
+	}
+	if n, _ := d.Reannounce(ctx, store); n != 0 {
+		t.Fatalf("announced twice on one day")
+	}
+	if got := read(); len(got) != 1 || got[0].Reason != "waiting" {
+		t.Fatalf("waiting announcement: %+v", got)
+	}
+}

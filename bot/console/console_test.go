@@ -2,10 +2,15 @@ package console_test
 
 import (
 	"context"
+	"fmt"
+	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"intake/bot/bottest"
 	"intake/bot/console"
@@ -55,4 +60,78 @@ func TestOverlongLineIsCutNotFatal(t *testing.T) {
 	if !strings.Contains(out.String(), tooLong) || !strings.Contains(out.String(), stopped) {
 		t.Fatalf("want the too-long answer and then the stop:\n%s", out.String()[max(0, len(out.String())-2000):])
 	}
+}
+
+// TestCounsellorMessageReachesTheTerminal: a student hands off in the console; a message
+// the counsellor writes meanwhile is printed in the same terminal, and the student's answer
+// reaches the case thread.
+func TestCounsellorMessageReachesTheTerminal(t *testing.T) {
+	ctx := context.Background()
+	e, store := bottest.Engine(t)
+	d := bottest.Desk(t, e, store, "anna")
+	pr, pw := io.Pipe()
+	out := &syncBuffer{}
+	c := console.New(e, "console-thread", "en", out, true)
+	c.Errors = func(err error) { t.Errorf("turn failed: %v", err) }
+	done := make(chan error, 1)
+	go func() { done <- c.Run(ctx, pr) }()
+	fmt.Fprint(pw, "1\n9\n1\n1\nIt keeps happening.\n2\n2\n1\n1\n")
+	code := waitFor(t, out, regexp.MustCompile(`[2-9A-HJ-NP-Z]{4}-[2-9A-HJ-NP-Z]{4}`))
+
+	_, anna, err := d.Login(ctx, "anna", bottest.Password("anna"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Claim(ctx, anna, code); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Send(ctx, anna, code, "Thank you. Are you safe now?"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, out, regexp.MustCompile(`Are you safe now\?`))
+	fmt.Fprint(pw, "Yes, thank you.\n")
+	waitFor(t, out, regexp.MustCompile(`Sent to your counsellor`))
+	pw.Close()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	det, err := d.Case(ctx, anna, code)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if last := det.Thread[len(det.Thread)-1]; last.Text != "Yes, thank you." {
+		t.Errorf("the answer did not reach the thread: %+v", last)
+	}
+}
+
+// waitFor waits until out matches re (at most 10 s) and returns the first match.
+func waitFor(t *testing.T, out *syncBuffer, re *regexp.Regexp) string {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		if m := re.FindString(out.String()); m != "" {
+			return m
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("never saw %s on screen:\n%s", re, out.String())
+	return ""
+}
+
+// syncBuffer is a screen the test can read while the console writes.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

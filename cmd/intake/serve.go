@@ -17,6 +17,9 @@ import (
 // reloadInterval is how often the content folders are checked for edits.
 const reloadInterval = 2 * time.Second
 
+// reannounceInterval is how often waiting cases are checked for a new announcement.
+const reannounceInterval = time.Minute
+
 func runDev(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("dev", "dev [--flows DIR] [--locales DIR] [--http ADDR]", stderr)
 	flowsDir := fs.String("flows", "", "folder of flow scripts (default ./flows when present, else embedded)")
@@ -86,6 +89,7 @@ func runService(cfg config, src contentSource, dev, throwaway bool, log *slog.Lo
 		return err
 	}
 	go svc.watch(ctx, reloadInterval)
+	go svc.reannounce(ctx, reannounceInterval)
 	var demoPassword string
 	if dev {
 		// A throwaway counsellor so the desk can be tried at once; it lives only as long

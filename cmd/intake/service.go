@@ -181,3 +181,21 @@ func (s contentSource) stamp() string {
 	}
 	return out
 }
+
+// reannounce announces again cases that wait too long, until ctx ends.
+func (s *service) reannounce(ctx context.Context, interval time.Duration) {
+	tick := time.NewTicker(interval)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+			if n, err := s.desk.Reannounce(ctx, s.store); err != nil {
+				s.log.Error("re-announcing waiting cases failed", "err", err)
+			} else if n > 0 {
+				s.log.Info("waiting cases announced again", "cases", n)
+			}
+		}
+	}
+}
