@@ -681,7 +681,9 @@ func (e *Engine) Deliver(ctx context.Context, outbox, consumer string, block tim
 		if err := send(ctx, p.To, p.Messages); err != nil {
 			return sent, fmt.Errorf("deliver: send: %w", err)
 		}
-		if err := e.cfg.Outbox.AckOutbox(ctx, outbox, dv.ID); err != nil {
+		// Sent is sent: the acknowledgement must happen even if the caller is stopping,
+		// or the student would get the message a second time.
+		if err := e.cfg.Outbox.AckOutbox(context.WithoutCancel(ctx), outbox, dv.ID); err != nil {
 			return sent, fmt.Errorf("deliver: %w", err)
 		}
 		sent++

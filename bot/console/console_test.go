@@ -135,3 +135,44 @@ func (s *syncBuffer) String() string {
 	defer s.mu.Unlock()
 	return s.b.String()
 }
+
+// TestMessageWaitsWhileTerminalIsClosed: a counsellor writes while the student's terminal
+// is closed; the message is printed, once, when the student comes back to the same
+// conversation.
+func TestMessageWaitsWhileTerminalIsClosed(t *testing.T) {
+	ctx := context.Background()
+	e, store := bottest.Engine(t)
+	d := bottest.Desk(t, e, store, "anna")
+	var first strings.Builder
+	c := console.New(e, "console-away", "en", &first, true)
+	if err := c.Run(ctx, strings.NewReader("1\n9\n1\n1\nIt keeps happening.\n2\n2\n1\n1\n")); err != nil {
+		t.Fatal(err)
+	}
+	code := regexp.MustCompile(`[2-9A-HJ-NP-Z]{4}-[2-9A-HJ-NP-Z]{4}`).FindString(first.String())
+	_, anna, _ := d.Login(ctx, "anna", bottest.Password("anna"))
+	if err := d.Claim(ctx, anna, code); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Send(ctx, anna, code, "I am here when you are ready."); err != nil {
+		t.Fatal(err)
+	}
+	for round := 0; round < 2; round++ {
+		out := &syncBuffer{}
+		back := console.New(e, "console-away", "en", out, true)
+		pr, pw := io.Pipe()
+		done := make(chan error, 1)
+		go func() { done <- back.Run(ctx, pr) }()
+		if round == 0 {
+			waitFor(t, out, regexp.MustCompile(`I am here when you are ready\.`))
+		} else {
+			time.Sleep(1500 * time.Millisecond) // one delivery wait: time enough to see a repeat
+			if strings.Contains(out.String(), "I am here") {
+				t.Errorf("the message was delivered twice:\n%s", out.String())
+			}
+		}
+		pw.Close()
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
+}
