@@ -67,9 +67,15 @@ func (t *turn) store(kind string) error {
 			fields[v.Name] = val
 		}
 	}
-	now := t.e.cfg.Now()
+	// The registry counts in the team's own calendar: a report at 00:30 on 1 January in
+	// Maastricht belongs to the new year.
+	now := t.e.cfg.Now().In(t.e.cfg.Hours.Loc)
+	status := StatusPending
+	if kind == CaseRegistration {
+		status = StatusRegistered
+	}
 	c := Case{
-		Code: code, IntakeID: t.s.IntakeID, Kind: kind, Status: StatusPending,
+		Code: code, IntakeID: t.s.IntakeID, Kind: kind, Status: status,
 		Channel: t.s.Channel, Lang: t.s.Lang, Fields: fields, Created: now.UTC(),
 	}
 	pass := ""

@@ -9,12 +9,13 @@ const (
 )
 
 // Case statuses. A handoff is pending until a counsellor claims it, claimed until it is
-// closed; the student can withdraw it at any time.
+// closed; the student can withdraw it at any time. A registration is only registered.
 const (
-	StatusPending   = "pending"
-	StatusClaimed   = "claimed"
-	StatusClosed    = "closed"
-	StatusWithdrawn = "withdrawn"
+	StatusRegistered = "registered"
+	StatusPending    = "pending"
+	StatusClaimed    = "claimed"
+	StatusClosed     = "closed"
+	StatusWithdrawn  = "withdrawn"
 )
 
 // FollowUps are the follow-up categories a counsellor codes at close (annual report,

@@ -14,10 +14,35 @@ import (
 	"intake/bot"
 )
 
+// announceMaxLen bounds the announcement stream (approximately: MAXLEN ~ lets Redis trim
+// whole blocks). Announcements are only "look at the queue" nudges; the queue itself is
+// the open index, so trimming old ones loses nothing a counsellor needs.
+const announceMaxLen = 10000
+
+// luaNullEmpty is shared by the scripts that decode, change and re-encode JSON. cjson
+// cannot tell an empty object from an empty array once decoded, and the servers differ in
+// what they write back (Redis writes {}, miniredis []), so either way Go could fail to
+// decode [] into a map or {} into a slice. Every empty table becomes null instead, which
+// Go decodes into any field type as its zero value. miniredis has no cjson.null; there
+// the field is dropped, which Go reads the same way.
+const luaNullEmpty = `
+local function nullEmpty(t)
+	for k, v in pairs(t) do
+		if type(v) == 'table' then
+			if next(v) == nil then
+				t[k] = cjson.null
+			else
+				nullEmpty(v)
+			end
+		end
+	end
+end
+`
+
 // createCaseScript stores a case once per intake: when the intake already made one it returns
-// that code and writes nothing.
-// KEYS: case, intake, registry year, pending. ARGV: code, case JSON, record id, record JSON,
-// "1" to queue, queue score.
+// that code and writes nothing (so a retried turn announces nothing either).
+// KEYS: case, intake, registry year, pending, open, announce. ARGV: code, case JSON, record
+// id, record JSON, "1" for a handoff (queue and announce it), queue score, announce MAXLEN.
 // Returns the case code, or 0 when the code belongs to another intake.
 var createCaseScript = goredis.NewScript(`
 local stored = redis.call('GET', KEYS[2])
@@ -32,24 +57,105 @@ redis.call('SET', KEYS[2], ARGV[1])
 redis.call('HSETNX', KEYS[3], ARGV[3], ARGV[4])
 if ARGV[5] == '1' then
 	redis.call('ZADD', KEYS[4], ARGV[6], ARGV[1])
+	redis.call('ZADD', KEYS[5], ARGV[6], ARGV[1])
+	redis.call('XADD', KEYS[6], 'MAXLEN', '~', ARGV[7], '*', 'code', ARGV[1], 'reason', 'new')
 end
 return ARGV[1]
 `)
 
-// withdrawCaseScript erases a case's content, marks it withdrawn and takes it off the queue.
-// KEYS: case, pending. ARGV: code, withdrawn status. Returns 1, or 0 when there is no case.
-// The JSON field names are bot.Case's tags.
-var withdrawCaseScript = goredis.NewScript(`
+// withdrawCaseScript erases a case's content and thread, marks it withdrawn, takes it off
+// both queue indexes and bumps its revision, so a desk action that read the case before
+// cannot save the erased story back. The thread and index entries go even when the case
+// itself is gone.
+// KEYS: case, pending, open, thread. ARGV: code, withdrawn status.
+// Returns 1, or 0 when there is no case. The JSON field names are bot.Case's tags.
+var withdrawCaseScript = goredis.NewScript(luaNullEmpty + `
+redis.call('DEL', KEYS[4])
+redis.call('ZREM', KEYS[2], ARGV[1])
+redis.call('ZREM', KEYS[3], ARGV[1])
 local raw = redis.call('GET', KEYS[1])
 if not raw then
 	return 0
 end
 local c = cjson.decode(raw)
+if c['status'] == ARGV[2] then
+	return 1
+end
 c['story'] = nil
 c['addr'] = nil
 c['status'] = ARGV[2]
+c['rev'] = (tonumber(c['rev']) or 0) + 1
+nullEmpty(c)
 redis.call('SET', KEYS[1], cjson.encode(c), 'KEEPTTL')
-redis.call('ZREM', KEYS[2], ARGV[1])
+return 1
+`)
+
+// saveCaseScript writes a case only when its stored revision is the expected one, keeps the
+// queue indexes in step, and writes the follow-up of a closed case into its registry
+// record. The new JSON comes from Go with the next revision already in it; the script only
+// decodes the stored case to read its revision and status, so the case is stored exactly
+// as Go encoded it.
+// KEYS: case, pending, open, then the registry hashes to look for the record in.
+// ARGV: code, expected revision, case JSON, "1" to be pending, "1" to be open, queue score,
+// follow-up ("" to leave the record alone), record id, withdrawn status.
+// Returns 1 when saved, 0 on a revision mismatch, -1 when there is no case, -2 when the
+// case is withdrawn, -3 when the follow-up has no registry record to go into.
+var saveCaseScript = goredis.NewScript(luaNullEmpty + `
+local raw = redis.call('GET', KEYS[1])
+if not raw then
+	return -1
+end
+local cur = cjson.decode(raw)
+if (tonumber(cur['rev']) or 0) ~= tonumber(ARGV[2]) then
+	return 0
+end
+if cur['status'] == ARGV[9] then
+	return -2
+end
+if ARGV[7] ~= '' then
+	local key, rec
+	for i = 4, #KEYS do
+		rec = redis.call('HGET', KEYS[i], ARGV[8])
+		if rec then
+			key = KEYS[i]
+			break
+		end
+	end
+	if not key then
+		return -3
+	end
+	local r = cjson.decode(rec)
+	r['followup'] = ARGV[7]
+	nullEmpty(r)
+	redis.call('HSET', key, ARGV[8], cjson.encode(r))
+end
+redis.call('SET', KEYS[1], ARGV[3], 'KEEPTTL')
+if ARGV[4] == '1' then
+	redis.call('ZADD', KEYS[2], ARGV[6], ARGV[1])
+else
+	redis.call('ZREM', KEYS[2], ARGV[1])
+end
+if ARGV[5] == '1' then
+	redis.call('ZADD', KEYS[3], ARGV[6], ARGV[1])
+else
+	redis.call('ZREM', KEYS[3], ARGV[1])
+end
+return 1
+`)
+
+// appendEntryScript adds a thread entry, only to a case that is there and not withdrawn: a
+// counsellor's reply racing the student's withdrawal must not bring an erased thread back.
+// KEYS: case, thread. ARGV: entry JSON, withdrawn status.
+// Returns 1 when added, -1 when there is no case, -2 when it is withdrawn.
+var appendEntryScript = goredis.NewScript(`
+local raw = redis.call('GET', KEYS[1])
+if not raw then
+	return -1
+end
+if cjson.decode(raw)['status'] == ARGV[2] then
+	return -2
+end
+redis.call('RPUSH', KEYS[2], ARGV[1])
 return 1
 `)
 
@@ -57,6 +163,9 @@ return 1
 func (s *Store) caseKey(code string) string     { return s.prefix + "{case}:c:" + code }
 func (s *Store) intakeKey(intake string) string { return s.prefix + "{case}:i:" + intake }
 func (s *Store) pendingKey() string             { return s.prefix + "{case}:pending" }
+func (s *Store) openKey() string                { return s.prefix + "{case}:open" }
+func (s *Store) announceKey() string            { return s.prefix + "{case}:announce" }
+func (s *Store) threadKey(code string) string   { return s.prefix + "{case}:t:" + code }
 func (s *Store) registryKey(year int) string {
 	return s.prefix + "{case}:reg:" + strconv.Itoa(year)
 }
@@ -69,14 +178,15 @@ func recordID(intake string) string {
 }
 
 // CreateCase stores c and, atomically with it, its registry record r, once per IntakeID: a
-// retried turn gets back the code stored the first time. A handoff also joins the queue.
-// ErrCodeTaken when c.Code belongs to another intake.
+// retried turn gets back the code stored the first time and writes nothing. A handoff also
+// joins the pending and open indexes and is announced ({code, reason "new"} on the
+// announcement stream) in the same script. ErrCodeTaken when c.Code belongs to another
+// intake.
 func (s *Store) CreateCase(ctx context.Context, c bot.Case, r bot.Record) (string, error) {
 	if err := checkCase(c, r); err != nil {
 		return "", fmt.Errorf("create case: %w", err)
 	}
-	// An empty map would come back from the withdraw script's cjson round trip as [] on
-	// some servers (miniredis); nil stays null everywhere.
+	// Stored without empty containers, as the scripts write them back (see luaNullEmpty).
 	if len(c.Fields) == 0 {
 		c.Fields = nil
 	}
@@ -88,13 +198,14 @@ func (s *Store) CreateCase(ctx context.Context, c bot.Case, r bot.Record) (strin
 	if err != nil {
 		return "", fmt.Errorf("create case: encode record: %w", err)
 	}
-	queue := "0"
+	handoff := "0"
 	if c.Kind == bot.CaseHandoff {
-		queue = "1"
+		handoff = "1"
 	}
-	keys := []string{s.caseKey(c.Code), s.intakeKey(c.IntakeID), s.registryKey(r.Year), s.pendingKey()}
-	res, err := createCaseScript.Run(ctx, s.c, keys,
-		c.Code, caseJSON, recordID(c.IntakeID), recJSON, queue, c.Created.UnixMilli()).Result()
+	keys := []string{s.caseKey(c.Code), s.intakeKey(c.IntakeID), s.registryKey(r.Year),
+		s.pendingKey(), s.openKey(), s.announceKey()}
+	res, err := createCaseScript.Run(ctx, s.c, keys, c.Code, caseJSON, recordID(c.IntakeID),
+		recJSON, handoff, c.Created.UnixMilli(), announceMaxLen).Result()
 	if err != nil {
 		return "", fmt.Errorf("create case: %w", err)
 	}
@@ -119,21 +230,108 @@ func checkCase(c bot.Case, r bot.Record) error {
 		return fmt.Errorf("unknown kind %q", c.Kind)
 	case c.Created.IsZero():
 		return errors.New("no creation time")
+	case c.Kind == bot.CaseHandoff && c.Status != bot.StatusPending:
+		// The queue indexes follow the status; a handoff enters them as pending.
+		return fmt.Errorf("a new handoff must be %s, not %q", bot.StatusPending, c.Status)
 	case r.Year <= 0:
 		return errors.New("record without a year")
 	}
 	return nil
 }
 
-// WithdrawCase erases the case's story and return address, takes it off the queue and marks
-// it withdrawn; the registry record stays. A case that is not there is no error: there is
-// nothing left to erase.
+// WithdrawCase erases the case's story, return address and thread, takes it off the queue
+// indexes and marks it withdrawn, with a new revision so that no desk action holding the
+// case from before can save the content back; the registry record stays. A case that is
+// not there, or already withdrawn, is no error: there is nothing left to erase.
 func (s *Store) WithdrawCase(ctx context.Context, code string) error {
-	keys := []string{s.caseKey(code), s.pendingKey()}
+	keys := []string{s.caseKey(code), s.pendingKey(), s.openKey(), s.threadKey(code)}
 	if err := withdrawCaseScript.Run(ctx, s.c, keys, code, bot.StatusWithdrawn).Err(); err != nil {
 		return fmt.Errorf("withdraw case: %w", err)
 	}
 	return nil
+}
+
+// SaveCase writes c only if the stored case still has revision c.Rev, stores it with Rev+1
+// and sets c.Rev to that; bot.ErrConflict when the case changed meanwhile (nothing is
+// written then). In the same script it puts a pending handoff in the pending index, a
+// pending or claimed one in the open index and takes it out of them otherwise, and when c
+// is closed with a follow-up it writes c.FollowUp into the case's registry record, leaving
+// the record's other fields as they are.
+//
+// Withdrawal bumps the revision too, so a desk action that read the case before it gets
+// bot.ErrConflict, reads again and sees it withdrawn. A withdrawn case read afterwards
+// cannot be saved at all (its content is erased for good), nor can a case that was never
+// created, nor can SaveCase withdraw one (WithdrawCase erases the content).
+func (s *Store) SaveCase(ctx context.Context, c *bot.Case) error {
+	if err := checkSave(c); err != nil {
+		return fmt.Errorf("save case: %w", err)
+	}
+	next := *c
+	next.Rev++
+	caseJSON, err := json.Marshal(next)
+	if err != nil {
+		return fmt.Errorf("save case: encode: %w", err)
+	}
+	handoff := c.Kind == bot.CaseHandoff
+	pending := flag(handoff && c.Status == bot.StatusPending)
+	open := flag(handoff && (c.Status == bot.StatusPending || c.Status == bot.StatusClaimed))
+	followUp := ""
+	if c.Status == bot.StatusClosed {
+		followUp = c.FollowUp
+	}
+	// The record is filed under the year the engine gave it, which is the local year of
+	// the intake, while Created is usually UTC: around New Year the two differ by one, so
+	// the script looks in the neighbouring years too. The record id is unique per intake,
+	// so it is found in at most one of them.
+	y := c.Created.Year()
+	keys := []string{s.caseKey(c.Code), s.pendingKey(), s.openKey(),
+		s.registryKey(y), s.registryKey(y + 1), s.registryKey(y - 1)}
+	res, err := saveCaseScript.Run(ctx, s.c, keys, c.Code, c.Rev, caseJSON, pending, open,
+		c.Created.UnixMilli(), followUp, recordID(c.IntakeID), bot.StatusWithdrawn).Int()
+	if err != nil {
+		return fmt.Errorf("save case: %w", err)
+	}
+	switch res {
+	case 1:
+		c.Rev = next.Rev
+		return nil
+	case 0:
+		return fmt.Errorf("save case: %w", bot.ErrConflict)
+	case -1:
+		return errors.New("save case: no such case")
+	case -2:
+		return errors.New("save case: the case is withdrawn")
+	case -3:
+		return errors.New("save case: its registry record is missing, so the follow-up cannot be recorded")
+	}
+	return fmt.Errorf("save case: unexpected script reply %d", res)
+}
+
+// checkSave rejects what SaveCase cannot index or that would skip WithdrawCase's erasure.
+func checkSave(c *bot.Case) error {
+	switch {
+	case c == nil:
+		return errors.New("no case")
+	case c.Code == "":
+		return errors.New("no case code")
+	case c.IntakeID == "":
+		return errors.New("no intake id")
+	case c.Created.IsZero():
+		return errors.New("no creation time")
+	case c.Status == bot.StatusWithdrawn:
+		return errors.New("withdraw a case with WithdrawCase, which erases its content")
+	case c.Status != bot.StatusPending && c.Status != bot.StatusClaimed && c.Status != bot.StatusClosed && c.Status != bot.StatusRegistered:
+		return fmt.Errorf("unknown status %q", c.Status)
+	}
+	return nil
+}
+
+// flag renders a script boolean argument.
+func flag(b bool) string {
+	if b {
+		return "1"
+	}
+	return "0"
 }
 
 // GetCase returns the case, or nil, nil when there is none.
@@ -159,4 +357,79 @@ func (s *Store) PendingCases(ctx context.Context) ([]string, error) {
 		return nil, fmt.Errorf("pending cases: %w", err)
 	}
 	return codes, nil
+}
+
+// OpenCases returns every pending or claimed handoff, oldest first: the open index, then
+// the cases in one MGET (two round trips, one when there are none). A case withdrawn or
+// closed between the two reads is left out.
+func (s *Store) OpenCases(ctx context.Context) ([]*bot.Case, error) {
+	codes, err := s.c.ZRange(ctx, s.openKey(), 0, -1).Result()
+	if err != nil {
+		return nil, fmt.Errorf("open cases: %w", err)
+	}
+	if len(codes) == 0 {
+		return nil, nil
+	}
+	keys := make([]string, len(codes))
+	for i, code := range codes {
+		keys[i] = s.caseKey(code)
+	}
+	vals, err := s.c.MGet(ctx, keys...).Result()
+	if err != nil {
+		return nil, fmt.Errorf("open cases: %w", err)
+	}
+	cases := make([]*bot.Case, 0, len(vals))
+	for i, v := range vals {
+		raw, ok := v.(string)
+		if !ok {
+			continue // gone since ZRANGE
+		}
+		var c bot.Case
+		if err := json.Unmarshal([]byte(raw), &c); err != nil {
+			return nil, fmt.Errorf("open cases: decode case %d of %d: %w", i+1, len(codes), err)
+		}
+		if c.Status != bot.StatusPending && c.Status != bot.StatusClaimed {
+			continue
+		}
+		cases = append(cases, &c)
+	}
+	return cases, nil
+}
+
+// AppendEntry adds e to the end of the case's thread. It refuses a case that is not there
+// or is withdrawn, so a late reply cannot recreate a thread WithdrawCase erased.
+func (s *Store) AppendEntry(ctx context.Context, code string, e bot.Entry) error {
+	raw, err := json.Marshal(e)
+	if err != nil {
+		return fmt.Errorf("append entry: encode: %w", err)
+	}
+	keys := []string{s.caseKey(code), s.threadKey(code)}
+	res, err := appendEntryScript.Run(ctx, s.c, keys, raw, bot.StatusWithdrawn).Int()
+	if err != nil {
+		return fmt.Errorf("append entry: %w", err)
+	}
+	switch res {
+	case 1:
+		return nil
+	case -1:
+		return errors.New("append entry: no such case")
+	case -2:
+		return errors.New("append entry: the case is withdrawn")
+	}
+	return fmt.Errorf("append entry: unexpected script reply %d", res)
+}
+
+// Entries returns the case's thread, oldest first (none for an unknown or withdrawn case).
+func (s *Store) Entries(ctx context.Context, code string) ([]bot.Entry, error) {
+	raws, err := s.c.LRange(ctx, s.threadKey(code), 0, -1).Result()
+	if err != nil {
+		return nil, fmt.Errorf("entries: %w", err)
+	}
+	entries := make([]bot.Entry, len(raws))
+	for i, raw := range raws {
+		if err := json.Unmarshal([]byte(raw), &entries[i]); err != nil {
+			return nil, fmt.Errorf("entries: decode entry %d: %w", i, err)
+		}
+	}
+	return entries, nil
 }

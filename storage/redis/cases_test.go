@@ -9,6 +9,7 @@ import (
 	"reflect"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -270,6 +271,7 @@ func TestWithdrawCase(t *testing.T) {
 			}
 			want := orig
 			want.Story, want.ReturnAddr, want.Status = nil, nil, bot.StatusWithdrawn
+			want.Rev = 1 // a desk action holding the case from before must conflict
 			if len(want.Fields) == 0 {
 				want.Fields = nil
 			}
@@ -282,9 +284,12 @@ func TestWithdrawCase(t *testing.T) {
 			if ok := c.HExists(ctx, prefix+"{case}:reg:2025", recordField(orig.IntakeID)).Val(); !ok {
 				t.Error("registry record gone")
 			}
-			// Twice is fine (forget may run again after a crash).
+			// Twice is fine (forget may run again after a crash), and changes nothing.
 			if err := s.WithdrawCase(ctx, code); err != nil {
 				t.Errorf("withdraw again: %v", err)
+			}
+			if again, _ := s.GetCase(ctx, code); !reflect.DeepEqual(again, got) {
+				t.Errorf("withdrawn twice = %+v, want %+v", again, got)
 			}
 		})
 	}
@@ -297,5 +302,587 @@ func TestWithdrawCase(t *testing.T) {
 	}
 	if keys := caseKeys(t, c, prefix); len(keys) != len(tests) {
 		t.Errorf("case keys = %q, want %d (withdraw creates none)", keys, len(tests))
+	}
+}
+
+// indexed reports whether code is in the pending and in the open index.
+func indexed(t *testing.T, c goredis.UniversalClient, prefix, code string) (pending, open bool) {
+	t.Helper()
+	ctx := t.Context()
+	in := func(key string) bool {
+		err := c.ZScore(ctx, key, code).Err()
+		if err != nil && !errors.Is(err, goredis.Nil) {
+			t.Fatalf("zscore %s: %v", key, err)
+		}
+		return err == nil
+	}
+	return in(prefix + "{case}:pending"), in(prefix + "{case}:open")
+}
+
+// mustCreate stores a case and returns it as the store has it (with its revision).
+func mustCreate(t *testing.T, s *redis.Store, c bot.Case, r bot.Record) *bot.Case {
+	t.Helper()
+	if _, err := s.CreateCase(t.Context(), c, r); err != nil {
+		t.Fatalf("create %s: %v", c.Code, err)
+	}
+	got, err := s.GetCase(t.Context(), c.Code)
+	if err != nil || got == nil {
+		t.Fatalf("get %s: %+v, %v", c.Code, got, err)
+	}
+	return got
+}
+
+// claim marks c claimed by who, as the desk does.
+func claim(c *bot.Case, who string) {
+	c.Status, c.Counsellor, c.ClaimedAt = bot.StatusClaimed, who, created.Add(time.Hour)
+}
+
+func TestSaveCaseConflict(t *testing.T) {
+	t.Parallel()
+	c, prefix := redistest.Client(t)
+	s := redis.New(c, redis.Options{Prefix: prefix})
+	ctx := t.Context()
+	cs, r := newCase("CAS0-0001", "intake-cas")
+	fresh := mustCreate(t, s, cs, r)
+	stale := *fresh
+
+	claim(fresh, "anna")
+	if err := s.SaveCase(ctx, fresh); err != nil {
+		t.Fatalf("save: %v", err)
+	}
+	if fresh.Rev != 1 {
+		t.Errorf("rev after save = %d, want 1", fresh.Rev)
+	}
+	before := redistest.Dump(t, c, prefix)
+
+	claim(&stale, "bram")
+	if err := s.SaveCase(ctx, &stale); !errors.Is(err, bot.ErrConflict) {
+		t.Fatalf("save with a stale revision: got %v, want ErrConflict", err)
+	}
+	if stale.Rev != 0 {
+		t.Errorf("a refused save changed the caller's rev to %d", stale.Rev)
+	}
+	if after := redistest.Dump(t, c, prefix); !reflect.DeepEqual(after, before) {
+		t.Errorf("a refused save wrote:\n before %q\n after  %q", before, after)
+	}
+	got, err := s.GetCase(ctx, cs.Code)
+	if err != nil || !reflect.DeepEqual(got, fresh) {
+		t.Errorf("stored = %+v, %v; want the first save %+v", got, err, fresh)
+	}
+}
+
+func TestSaveCaseRefused(t *testing.T) {
+	t.Parallel()
+	c, prefix := redistest.Client(t)
+	s := redis.New(c, redis.Options{Prefix: prefix})
+	ctx := t.Context()
+	live, r := newCase("LIVE-0001", "intake-live")
+	mustCreate(t, s, live, r)
+	gone, gr := newCase("GONE-0001", "intake-gone")
+	mustCreate(t, s, gone, gr)
+	if err := s.WithdrawCase(ctx, gone.Code); err != nil {
+		t.Fatalf("withdraw: %v", err)
+	}
+
+	tests := []struct {
+		name string
+		c    func() *bot.Case
+	}{
+		{"never created", func() *bot.Case {
+			c, _ := newCase("NONE-0001", "intake-none")
+			return &c
+		}},
+		{"withdrawn", func() *bot.Case {
+			// Read after the withdrawal, so the revision matches: still refused.
+			c, _ := s.GetCase(ctx, gone.Code)
+			claim(c, "anna")
+			return c
+		}},
+		{"withdrawn by save", func() *bot.Case {
+			c, _ := s.GetCase(ctx, live.Code)
+			c.Status = bot.StatusWithdrawn
+			return c
+		}},
+		{"unknown status", func() *bot.Case {
+			c, _ := s.GetCase(ctx, live.Code)
+			c.Status = "archived"
+			return c
+		}},
+		{"no code", func() *bot.Case {
+			c, _ := s.GetCase(ctx, live.Code)
+			c.Code = ""
+			return c
+		}},
+		{"nil", func() *bot.Case { return nil }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cs := tt.c()
+			before := redistest.Dump(t, c, prefix)
+			err := s.SaveCase(ctx, cs)
+			if err == nil || errors.Is(err, bot.ErrConflict) {
+				t.Fatalf("got %v, want an error other than ErrConflict (reading again would not help)", err)
+			}
+			if after := redistest.Dump(t, c, prefix); !reflect.DeepEqual(after, before) {
+				t.Errorf("a refused save wrote:\n before %q\n after  %q", before, after)
+			}
+		})
+	}
+}
+
+// TestSaveCaseClaimRace runs the desk's claim from many counsellors at once on two
+// replicas: exactly one claim wins and the case names its counsellor.
+func TestSaveCaseClaimRace(t *testing.T) {
+	t.Parallel()
+	c, prefix := redistest.Client(t)
+	c2 := redistest.Another(t, c)
+	stores := []*redis.Store{
+		redis.New(c, redis.Options{Prefix: prefix}),
+		redis.New(c2, redis.Options{Prefix: prefix}),
+	}
+	cs, r := newCase("RACE-0001", "intake-race")
+	mustCreate(t, stores[0], cs, r)
+
+	// Every claim reads the case before any saves, so all of them race for one revision.
+	const n = 40
+	won := make([]bool, n)
+	errs := make([]error, n)
+	var conflicts atomic.Int64
+	var read, wg sync.WaitGroup
+	save := make(chan struct{})
+	read.Add(n)
+	for i := range n {
+		wg.Go(func() {
+			s := stores[i%2]
+			got, err := s.GetCase(t.Context(), cs.Code)
+			read.Done()
+			if err != nil {
+				errs[i] = err
+				return
+			}
+			<-save
+			if got.Status != bot.StatusPending {
+				errs[i] = fmt.Errorf("read status %q before any claim", got.Status)
+				return
+			}
+			claim(got, fmt.Sprintf("counsellor-%02d", i))
+			switch err := s.SaveCase(t.Context(), got); {
+			case err == nil:
+				won[i] = true
+			case errors.Is(err, bot.ErrConflict):
+				conflicts.Add(1)
+			default:
+				errs[i] = err
+			}
+		})
+	}
+	read.Wait()
+	close(save)
+	wg.Wait()
+
+	var winners []int
+	for i := range n {
+		if errs[i] != nil {
+			t.Errorf("claim %d: %v", i, errs[i])
+		}
+		if won[i] {
+			winners = append(winners, i)
+		}
+	}
+	if len(winners) != 1 {
+		t.Fatalf("winners = %v, want exactly one", winners)
+	}
+	if got := conflicts.Load(); got != n-1 {
+		t.Errorf("%d claims lost on a revision conflict, want %d", got, n-1)
+	}
+	got, err := stores[1].GetCase(t.Context(), cs.Code)
+	if err != nil {
+		t.Fatalf("get: %v", err)
+	}
+	if want := fmt.Sprintf("counsellor-%02d", winners[0]); got.Counsellor != want || got.Status != bot.StatusClaimed || got.Rev != 1 {
+		t.Errorf("case = %s by %q rev %d, want claimed by %q rev 1", got.Status, got.Counsellor, got.Rev, want)
+	}
+	if pending, open := indexed(t, c, prefix, cs.Code); pending || !open {
+		t.Errorf("indexes pending=%v open=%v, want false true", pending, open)
+	}
+}
+
+func TestSaveCaseIndexes(t *testing.T) {
+	t.Parallel()
+	c, prefix := redistest.Client(t)
+	s := redis.New(c, redis.Options{Prefix: prefix})
+	ctx := t.Context()
+	cs, r := newCase("IDX0-0001", "intake-idx")
+	mustCreate(t, s, cs, r)
+
+	steps := []struct {
+		name              string
+		change            func(*bot.Case)
+		wantPending, open bool
+	}{
+		{"created", nil, true, true},
+		{"claimed", func(c *bot.Case) { claim(c, "anna") }, false, true},
+		{"released", func(c *bot.Case) { c.Status, c.Counsellor = bot.StatusPending, "" }, true, true},
+		{"claimed again", func(c *bot.Case) { claim(c, "bram") }, false, true},
+		{"closed", func(c *bot.Case) { c.Status, c.FollowUp = bot.StatusClosed, "guidance" }, false, false},
+	}
+	for i, st := range steps {
+		if st.change != nil {
+			got, err := s.GetCase(ctx, cs.Code)
+			if err != nil {
+				t.Fatalf("%s: get: %v", st.name, err)
+			}
+			st.change(got)
+			if err := s.SaveCase(ctx, got); err != nil {
+				t.Fatalf("%s: save: %v", st.name, err)
+			}
+			if got.Rev != i {
+				t.Errorf("%s: rev %d, want %d", st.name, got.Rev, i)
+			}
+		}
+		pending, open := indexed(t, c, prefix, cs.Code)
+		if pending != st.wantPending || open != st.open {
+			t.Errorf("%s: pending=%v open=%v, want %v %v", st.name, pending, open, st.wantPending, st.open)
+		}
+		// The index keeps the creation time as score, whatever happened since.
+		if open {
+			if score := c.ZScore(ctx, prefix+"{case}:open", cs.Code).Val(); int64(score) != created.UnixMilli() {
+				t.Errorf("%s: open score %v, want %d", st.name, score, created.UnixMilli())
+			}
+		}
+	}
+
+	// A registration is never queued, whatever its status says.
+	reg, rr := newCase("REGI-0001", "intake-reg")
+	reg.Kind, rr.Kind = bot.CaseRegistration, bot.CaseRegistration
+	got := mustCreate(t, s, reg, rr)
+	if err := s.SaveCase(ctx, got); err != nil {
+		t.Fatalf("save registration: %v", err)
+	}
+	if pending, open := indexed(t, c, prefix, reg.Code); pending || open {
+		t.Errorf("registration indexed: pending=%v open=%v", pending, open)
+	}
+}
+
+func TestSaveCaseFollowUp(t *testing.T) {
+	t.Parallel()
+	c, prefix := redistest.Client(t)
+	s := redis.New(c, redis.Options{Prefix: prefix})
+	ctx := t.Context()
+	newYear := time.Date(2025, 12, 31, 23, 30, 0, 0, time.UTC) // 00:30 on 1 January in Maastricht
+
+	tests := []struct {
+		name      string
+		setup     func(*bot.Case, *bot.Record)
+		followUps []string // saved closed one after another
+		want      string   // follow-up in the record at the end; "" for none
+	}{
+		{"close", nil, []string{"advice"}, "advice"},
+		{"no follow-up", nil, []string{""}, ""},
+		{"changed", nil, []string{"advice", "referral"}, "referral"},
+		{"empty fields", func(c *bot.Case, r *bot.Record) { c.Fields, r.Fields = map[string]string{}, map[string]string{} }, []string{"other"}, "other"},
+		{"awkward text", func(c *bot.Case, r *bot.Record) {
+			r.Fields = map[string]string{"category": `"quoted" / <tag> & ü 😀`, "relation": "staff_student"}
+		}, []string{"complaint"}, "complaint"},
+		// The engine files the record under the local year; Created is UTC.
+		{"new year", func(c *bot.Case, r *bot.Record) { c.Created, r.Year, r.Month = newYear, 2026, 1 }, []string{"guidance"}, "guidance"},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code := fmt.Sprintf("FLUP-%04d", i)
+			cs, r := newCase(code, "intake-"+code)
+			if tt.setup != nil {
+				tt.setup(&cs, &r)
+			}
+			regKey := fmt.Sprintf("%s{case}:reg:%d", prefix, r.Year)
+			got := mustCreate(t, s, cs, r)
+			stored := c.HGet(ctx, regKey, recordField(cs.IntakeID)).Val()
+			claim(got, "anna")
+			if err := s.SaveCase(ctx, got); err != nil {
+				t.Fatalf("claim: %v", err)
+			}
+			for _, f := range tt.followUps {
+				got.Status, got.FollowUp, got.ClosedAt = bot.StatusClosed, f, created.Add(48*time.Hour)
+				if err := s.SaveCase(ctx, got); err != nil {
+					t.Fatalf("close with %q: %v", f, err)
+				}
+			}
+
+			raw, err := c.HGet(ctx, regKey, recordField(cs.IntakeID)).Result()
+			if err != nil {
+				t.Fatalf("registry record: %v", err)
+			}
+			if tt.want == "" {
+				if raw != stored {
+					t.Errorf("record changed without a follow-up:\n got  %s\n want %s", raw, stored)
+				}
+				return
+			}
+			var rec bot.Record
+			if err := json.Unmarshal([]byte(raw), &rec); err != nil {
+				t.Fatalf("record %s: %v", raw, err)
+			}
+			want := r
+			want.FollowUp = tt.want
+			if len(want.Fields) == 0 {
+				want.Fields = nil // stored without empty containers
+			}
+			if !reflect.DeepEqual(rec, want) {
+				t.Errorf("record = %+v, want %+v", rec, want)
+			}
+			var members map[string]json.RawMessage
+			_ = json.Unmarshal([]byte(raw), &members)
+			for k := range members {
+				if !slices.Contains([]string{"y", "m", "ch", "kind", "f", "followup"}, k) {
+					t.Errorf("record gained field %q: %s", k, raw)
+				}
+			}
+			if y := cs.Created.Year(); y != r.Year {
+				if c.HExists(ctx, fmt.Sprintf("%s{case}:reg:%d", prefix, y), recordField(cs.IntakeID)).Val() {
+					t.Errorf("a record was made up in %d", y)
+				}
+			}
+		})
+	}
+	if n := c.Exists(ctx, prefix+"{case}:reg:2024").Val(); n != 0 {
+		t.Error("a registry year was made up")
+	}
+}
+
+// TestSaveCaseNoRecord: a follow-up that cannot be recorded is refused, so the statistics
+// never silently miss a closed case.
+func TestSaveCaseNoRecord(t *testing.T) {
+	t.Parallel()
+	c, prefix := redistest.Client(t)
+	s := redis.New(c, redis.Options{Prefix: prefix})
+	ctx := t.Context()
+	cs, r := newCase("NREC-0001", "intake-norec")
+	got := mustCreate(t, s, cs, r)
+	c.HDel(ctx, prefix+"{case}:reg:2025", recordField(cs.IntakeID))
+	before := redistest.Dump(t, c, prefix)
+
+	got.Status, got.FollowUp = bot.StatusClosed, "advice"
+	if err := s.SaveCase(ctx, got); err == nil || errors.Is(err, bot.ErrConflict) {
+		t.Fatalf("close without a registry record: got %v, want an error", err)
+	}
+	if after := redistest.Dump(t, c, prefix); !reflect.DeepEqual(after, before) {
+		t.Errorf("the refused close wrote:\n before %q\n after  %q", before, after)
+	}
+}
+
+func TestOpenCases(t *testing.T) {
+	t.Parallel()
+	s := redistest.New(t, redis.Options{})
+	ctx := t.Context()
+	if got, err := s.OpenCases(ctx); err != nil || len(got) != 0 {
+		t.Fatalf("open cases of an empty store: %v, %v", got, err)
+	}
+
+	// Created out of order; each is then left in the state its code says.
+	cases := []struct {
+		code, kind string
+		at         time.Duration
+		then       string
+	}{
+		{"LATE-PEND", bot.CaseHandoff, 3 * time.Hour, bot.StatusPending},
+		{"EARL-CLAI", bot.CaseHandoff, 0, bot.StatusClaimed},
+		{"MIDD-CLOS", bot.CaseHandoff, time.Hour, bot.StatusClosed},
+		{"MIDD-WDRW", bot.CaseHandoff, 2 * time.Hour, bot.StatusWithdrawn},
+		{"EARL-PEND", bot.CaseHandoff, 30 * time.Minute, bot.StatusPending},
+		{"REGI-0001", bot.CaseRegistration, -time.Hour, bot.StatusRegistered},
+	}
+	for _, tc := range cases {
+		cs, r := newCase(tc.code, "intake-"+tc.code)
+		cs.Kind, r.Kind, cs.Created = tc.kind, tc.kind, created.Add(tc.at)
+		got := mustCreate(t, s, cs, r)
+		switch tc.then {
+		case bot.StatusClaimed:
+			claim(got, "anna")
+		case bot.StatusClosed:
+			got.Status, got.FollowUp = bot.StatusClosed, "advice"
+		case bot.StatusWithdrawn:
+			if err := s.WithdrawCase(ctx, tc.code); err != nil {
+				t.Fatalf("withdraw: %v", err)
+			}
+			continue
+		default:
+			continue
+		}
+		if err := s.SaveCase(ctx, got); err != nil {
+			t.Fatalf("save %s: %v", tc.code, err)
+		}
+	}
+
+	open, err := s.OpenCases(ctx)
+	if err != nil {
+		t.Fatalf("open cases: %v", err)
+	}
+	var codes []string
+	for _, c := range open {
+		codes = append(codes, c.Code)
+	}
+	if want := []string{"EARL-CLAI", "EARL-PEND", "LATE-PEND"}; !slices.Equal(codes, want) {
+		t.Errorf("open cases = %q, want %q", codes, want)
+	}
+	if len(open) == 3 && (open[0].Counsellor != "anna" || open[0].Rev != 1 || open[2].Story == nil) {
+		t.Errorf("open cases not read whole: %+v", open)
+	}
+}
+
+// TestOpenCasesVanished: a case gone between the index read and the case read (or an index
+// out of step) is left out.
+func TestOpenCasesVanished(t *testing.T) {
+	t.Parallel()
+	c, prefix := redistest.Client(t)
+	s := redis.New(c, redis.Options{Prefix: prefix})
+	ctx := t.Context()
+	for _, code := range []string{"KEEP-0001", "GONE-0001"} {
+		cs, r := newCase(code, "intake-"+code)
+		mustCreate(t, s, cs, r)
+	}
+	c.Del(ctx, prefix+"{case}:c:GONE-0001")
+	open, err := s.OpenCases(ctx)
+	if err != nil || len(open) != 1 || open[0].Code != "KEEP-0001" {
+		t.Errorf("open cases = %+v, %v; want KEEP-0001 only", open, err)
+	}
+}
+
+func TestThread(t *testing.T) {
+	t.Parallel()
+	c, prefix := redistest.Client(t)
+	s := redis.New(c, redis.Options{Prefix: prefix})
+	ctx := t.Context()
+	cs, r := newCase("THRD-0001", "intake-thread")
+	mustCreate(t, s, cs, r)
+	threadKey := prefix + "{case}:t:" + cs.Code
+
+	if got, err := s.Entries(ctx, cs.Code); err != nil || len(got) != 0 {
+		t.Fatalf("entries of a new case: %+v, %v", got, err)
+	}
+	want := []bot.Entry{
+		{At: created.Add(time.Hour), Kind: bot.EntryClaimed},
+		{At: created.Add(2 * time.Hour), From: bot.FromCounsellor, Kind: bot.EntryMessage, Text: []byte{0x01, 0xfe, 's', 'e', 'a', 'l'}},
+		{At: created.Add(3 * time.Hour), From: bot.FromStudent, Kind: bot.EntryMessage, Text: []byte("sealed reply")},
+		{At: created.Add(4 * time.Hour), From: bot.FromStudent, Kind: bot.EntryBooked},
+	}
+	for _, e := range want {
+		if err := s.AppendEntry(ctx, cs.Code, e); err != nil {
+			t.Fatalf("append: %v", err)
+		}
+	}
+	got, err := s.Entries(ctx, cs.Code)
+	if err != nil || !reflect.DeepEqual(got, want) {
+		t.Errorf("entries = %+v, %v\nwant %+v", got, err, want)
+	}
+
+	// No thread for a case that is not there.
+	if err := s.AppendEntry(ctx, "NONE-0001", want[0]); err == nil {
+		t.Error("append to a missing case: want an error")
+	}
+	if n := c.Exists(ctx, prefix+"{case}:t:NONE-0001").Val(); n != 0 {
+		t.Error("append to a missing case made a thread")
+	}
+
+	if err := s.WithdrawCase(ctx, cs.Code); err != nil {
+		t.Fatalf("withdraw: %v", err)
+	}
+	if n := c.Exists(ctx, threadKey).Val(); n != 0 {
+		t.Error("withdraw left the thread")
+	}
+	// A reply racing the withdrawal must not bring the thread back.
+	if err := s.AppendEntry(ctx, cs.Code, want[1]); err == nil {
+		t.Error("append to a withdrawn case: want an error")
+	}
+	if got, err := s.Entries(ctx, cs.Code); err != nil || len(got) != 0 {
+		t.Errorf("entries after withdraw: %+v, %v", got, err)
+	}
+}
+
+// TestWithdrawDeskCase withdraws a case the desk has worked on, every field set, and
+// checks it stays readable on both servers (the withdraw script re-encodes the JSON) and
+// that the desk's copy from before cannot bring the story back.
+func TestWithdrawDeskCase(t *testing.T) {
+	t.Parallel()
+	c, prefix := redistest.Client(t)
+	s := redis.New(c, redis.Options{Prefix: prefix})
+	ctx := t.Context()
+	cs, r := newCase("DESK-0001", "intake-desk")
+	cs.PassHash = "$argon2id$v=19$m=65536,t=1,p=4$c2FsdA$aGFzaA"
+	got := mustCreate(t, s, cs, r)
+	claim(got, "anna")
+	got.Fields = map[string]string{} // empty containers come back as nothing
+	got.Proposal = &bot.Proposal{ID: "p1", Slots: []bot.Slot{}}
+	got.Booked = &bot.Slot{Form: "in_person_ssc", Start: created.Add(72 * time.Hour), Minutes: 45}
+	got.ReferredTo = "student psychologist"
+	got.Announced = created.Add(time.Minute)
+	if err := s.SaveCase(ctx, got); err != nil {
+		t.Fatalf("save: %v", err)
+	}
+	held := *got
+
+	if err := s.WithdrawCase(ctx, cs.Code); err != nil {
+		t.Fatalf("withdraw: %v", err)
+	}
+	after, err := s.GetCase(ctx, cs.Code)
+	if err != nil {
+		t.Fatalf("get after withdraw: %v", err)
+	}
+	want := held
+	want.Story, want.ReturnAddr, want.Status, want.Rev = nil, nil, bot.StatusWithdrawn, held.Rev+1
+	want.Fields, want.Proposal = nil, &bot.Proposal{ID: "p1"}
+	if !reflect.DeepEqual(after, &want) {
+		t.Errorf("withdrawn = %+v\nwant %+v", after, &want)
+	}
+	if pending, open := indexed(t, c, prefix, cs.Code); pending || open {
+		t.Errorf("withdrawn case indexed: pending=%v open=%v", pending, open)
+	}
+
+	held.Status = bot.StatusClosed
+	if err := s.SaveCase(ctx, &held); !errors.Is(err, bot.ErrConflict) {
+		t.Fatalf("save from before the withdrawal: got %v, want ErrConflict", err)
+	}
+	if again, _ := s.GetCase(ctx, cs.Code); again == nil || again.Story != nil || again.Status != bot.StatusWithdrawn {
+		t.Errorf("after a stale save: %+v", again)
+	}
+}
+
+func TestCreateCaseAnnounces(t *testing.T) {
+	t.Parallel()
+	c, prefix := redistest.Client(t)
+	s := redis.New(c, redis.Options{Prefix: prefix})
+	ctx := t.Context()
+	stream := prefix + "{case}:announce"
+
+	hand, r := newCase("ANNC-0001", "intake-annc")
+	mustCreate(t, s, hand, r)
+	// A retried turn, a taken code and a registration announce nothing.
+	retry, rr := newCase("ANNC-0002", "intake-annc")
+	if _, err := s.CreateCase(ctx, retry, rr); err != nil {
+		t.Fatalf("retry: %v", err)
+	}
+	taken, tr := newCase("ANNC-0001", "intake-other")
+	if _, err := s.CreateCase(ctx, taken, tr); !errors.Is(err, bot.ErrCodeTaken) {
+		t.Fatalf("taken: %v", err)
+	}
+	reg, regr := newCase("REGI-0001", "intake-reg")
+	reg.Kind, regr.Kind = bot.CaseRegistration, bot.CaseRegistration
+	mustCreate(t, s, reg, regr)
+
+	msgs, err := c.XRange(ctx, stream, "-", "+").Result()
+	if err != nil {
+		t.Fatalf("xrange: %v", err)
+	}
+	if len(msgs) != 1 {
+		t.Fatalf("announcements = %+v, want one", msgs)
+	}
+	if want := map[string]any{"code": hand.Code, "reason": "new"}; !reflect.DeepEqual(msgs[0].Values, want) {
+		t.Errorf("announcement = %v, want %v", msgs[0].Values, want)
+	}
+	got, err := s.ReadAnnouncements(ctx, "telegram", "tg-1", 10, 0)
+	if want := []bot.Announcement{{ID: msgs[0].ID, Code: hand.Code, Reason: "new"}}; err != nil || !reflect.DeepEqual(got, want) {
+		t.Errorf("read = %+v, %v; want %+v", got, err, want)
+	}
+	if pending, open := indexed(t, c, prefix, reg.Code); pending || open {
+		t.Errorf("registration indexed: pending=%v open=%v", pending, open)
 	}
 }

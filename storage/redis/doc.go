@@ -1,34 +1,70 @@
 // Package redis is intake's one store: sessions with their conversation locks, update
-// dedupe, the archive of published flow scripts, handed-off cases, the counsellor queue and
-// the anonymous registry, all in Redis through go-redis.
+// dedupe, the archive of published flow scripts, handed-off cases with their threads, the
+// counsellor queue and its announcements, the anonymous registry, the outboxes of messages
+// for students, and desk accounts with their logins, all in Redis through go-redis.
 //
 // # Key layout
 //
 // Every key starts with Options.Prefix (written <p> below). Keys hold only what the caller
 // passes: the conversation key is already a pseudonym (an HMAC of the platform id), the
-// session, story and return address arrive sealed, and no key ever holds a platform id.
+// session, story, return address, thread texts and deliveries arrive sealed, and no key
+// ever holds a platform id.
 //
 //	key                         type    expiry         holds
 //	<p>s:{<conv>}               string  SessionTTL     sealed session bytes
 //	<p>s:{<conv>}:lock          string  LockTTL        random lock token of the turn holding it
 //	<p>d:<channel>:<update>     string  caller's TTL   "1": the update was seen
 //	<p>f:<flow>:<hash>          string  none           source of one published script version
-//	<p>{case}:c:<code>          string  none           JSON of bot.Case
+//	<p>{case}:c:<code>          string  none           JSON of bot.Case (with its revision "rev")
 //	<p>{case}:i:<intake>        string  none           case code created by that intake
-//	<p>{case}:pending           zset    none           codes waiting for a counsellor, score = created unix ms
+//	<p>{case}:pending           zset    none           pending handoffs, score = created unix ms
+//	<p>{case}:open              zset    none           pending and claimed handoffs, same score
+//	<p>{case}:t:<code>          list    none           the case's thread: JSON of bot.Entry, oldest first
 //	<p>{case}:reg:<year>        hash    none           record id -> JSON of bot.Record
+//	<p>{case}:announce          stream  MAXLEN ~10000  announcements: fields code, reason
+//	<p>{out:<outbox>}           stream  none           deliveries of one outbox: field d (sealed);
+//	                                                   consumer group "deliver"; acked ones deleted
+//	<p>{desk}:acct:<name>       string  none           JSON of bot.Account
+//	<p>{desk}:accts             set     none           names of all accounts
+//	<p>{desk}:login:<hash>      string  login TTL      account name of a login session
+//	<p>{desk}:fail:<name>       string  window         failed logins since the window began
 //
 // The braces are Redis Cluster hash tags: a session and its lock share a slot, and so do all
-// case keys, so every multi-key script touches one slot. The registry record id is the first
-// 32 hex digits of SHA-256(intake id): it makes the registry write idempotent without storing
-// the intake id itself in the registry.
+// case keys (a case, its thread, the indexes, the registry and the announcement stream
+// change in one script), all desk keys (an account and the set of names change in one
+// MULTI), and each outbox stream (whose tag is its whole name, so outboxes spread over the
+// cluster). An outbox name may hold ':' and other printable characters but no brace. The
+// registry record id is the first 32 hex digits of SHA-256(intake id): it makes the registry
+// write idempotent without storing the intake id itself in the registry.
+//
+// # Streams
+//
+// Announcements and outboxes are Redis streams read by consumer groups: each announcement
+// reaches every group (one per channel adapter) once, each delivery one consumer of its
+// outbox. Delivery is at least once: an entry stays pending for the consumer that read it
+// until acknowledged, and every read returns the consumer's pending entries first. So a
+// consumer must keep a stable name (say the channel and the replica's number): one that
+// crashed gets its unacknowledged entries back when it restarts under the same name; under
+// a new name they would stay pending for good, as nothing claims the entries of a consumer
+// that never returns (XAUTOCLAIM could, should replicas ever get changing names). A read
+// waiting for new entries is not interrupted by its context (go-redis waits for the
+// server's reply), so consumers wait a few seconds at a time, not longer.
 //
 // # Why Lua scripts
 //
 // Every read-modify-write (take a lock and load the session, check the token and save,
-// create a case once per intake, withdraw a case) is one Lua script: atomic on the server and
-// one round trip per call. Optimistic WATCH/MULTI would be two or more round trips and, on a
-// contended key, retries explode (measured: 1119 retries for 200 contended increments; the
-// script: none). Scripts run with EVALSHA and fall back to EVAL when the server has not seen
-// them yet (goredis.Script.Run).
+// create and announce a case once per intake, save a case if its revision is unchanged,
+// withdraw a case, append to a live case's thread, count a failed login) is one Lua
+// script: atomic on the server and one round trip per call. Optimistic WATCH/MULTI would
+// be two or more round trips and, on a contended key, retries explode (measured: 1119
+// retries for 200 contended increments; the script: none). Scripts run with EVALSHA and
+// fall back to EVAL when the server has not seen them yet (goredis.Script.Run). Writes of
+// several keys that need no read (an account and the set of names; acknowledge and delete
+// a delivery) are one MULTI pipeline instead: also atomic and one round trip.
+//
+// The scripts that change a case or record in place decode and re-encode its JSON with
+// cjson, which cannot keep an empty object apart from an empty array, and Redis and
+// miniredis write those back differently. They write every empty container as null (or
+// leave it out), which Go decodes into any field as its zero value; all other fields keep
+// their values. SaveCase does not re-encode: it stores the case as Go encoded it.
 package redis

@@ -50,6 +50,30 @@ func TestKeysHoldNoPlatformID(t *testing.T) {
 	if _, err := s.CreateCase(ctx, cs, r); err != nil {
 		t.Fatalf("create case: %v", err)
 	}
+	// The desk's side: a thread, a reply waiting in the outbox, an account with a login
+	// session and a failed login.
+	if err := s.AppendEntry(ctx, cs.Code, bot.Entry{At: created, From: bot.FromCounsellor, Kind: bot.EntryMessage, Text: sealed(200)}); err != nil {
+		t.Fatalf("append entry: %v", err)
+	}
+	if err := s.Enqueue(ctx, "telegram", sealed(300)); err != nil {
+		t.Fatalf("enqueue: %v", err)
+	}
+	if _, err := s.ReadOutbox(ctx, "telegram", "telegram-1", 10, 0); err != nil {
+		t.Fatalf("read outbox: %v", err)
+	}
+	if _, err := s.ReadAnnouncements(ctx, "telegram", "telegram-1", 10, 0); err != nil {
+		t.Fatalf("read announcements: %v", err)
+	}
+	if err := s.PutAccount(ctx, bot.Account{Name: "anna", Role: bot.RoleCounsellor, PassHash: "$argon2id$x"}); err != nil {
+		t.Fatalf("put account: %v", err)
+	}
+	const tokenHash = "3f9a0c1d2e4b5a6978877665544332211f0e0d0c0b0a09080706050403020100"
+	if err := s.PutLogin(ctx, tokenHash, "anna", time.Hour); err != nil {
+		t.Fatalf("put login: %v", err)
+	}
+	if _, err := s.CountFailure(ctx, "anna", time.Hour); err != nil {
+		t.Fatalf("count failure: %v", err)
+	}
 	// A turn in progress also holds the lock key.
 	l, _, err := s.Lock(ctx, conv)
 	if err != nil {
@@ -66,6 +90,14 @@ func TestKeysHoldNoPlatformID(t *testing.T) {
 		prefix + "{case}:i:6f1c0a9e2b",
 		prefix + "{case}:pending",
 		prefix + "{case}:reg:2025",
+		prefix + "{case}:open",
+		prefix + "{case}:announce",
+		prefix + "{case}:t:K7Q2-M9XD",
+		prefix + "{out:telegram}",
+		prefix + "{desk}:acct:anna",
+		prefix + "{desk}:accts",
+		prefix + "{desk}:login:" + tokenHash,
+		prefix + "{desk}:fail:anna",
 	}
 	dump := redistest.Dump(t, c, prefix)
 	var got []string

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/url"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -17,10 +18,13 @@ import (
 
 // The store is every storage interface the engine needs.
 var (
-	_ bot.SessionStore = (*Store)(nil)
-	_ bot.Deduper      = (*Store)(nil)
-	_ bot.FlowArchive  = (*Store)(nil)
-	_ bot.CaseStore    = (*Store)(nil)
+	_ bot.SessionStore  = (*Store)(nil)
+	_ bot.Deduper       = (*Store)(nil)
+	_ bot.FlowArchive   = (*Store)(nil)
+	_ bot.CaseStore     = (*Store)(nil)
+	_ bot.Announcements = (*Store)(nil)
+	_ bot.Outbox        = (*Store)(nil)
+	_ bot.AccountStore  = (*Store)(nil)
 )
 
 // Default durations used when Options leaves them zero.
@@ -42,7 +46,8 @@ type Options struct {
 	LockTTL time.Duration
 }
 
-// Store keeps sessions, dedupe marks, flow versions, cases and registry records in Redis.
+// Store keeps sessions, dedupe marks, flow versions, cases with their threads and registry
+// records, announcements, outboxes and desk accounts in Redis.
 // It is safe for concurrent use, also by several processes sharing one Redis.
 type Store struct {
 	c          goredis.UniversalClient
@@ -50,6 +55,9 @@ type Store struct {
 	sessionTTL time.Duration
 	lockTTL    time.Duration
 	trips      *tripCounter
+	// groups remembers the stream consumer groups this Store has made sure of, so a read
+	// does not send XGROUP CREATE every time.
+	groups sync.Map // stream + "\x00" + group -> struct{}
 }
 
 // New returns a Store on c. It adds a hook to c that counts round trips (see RoundTrips).
