@@ -78,6 +78,7 @@ func (t *turn) store(kind string) error {
 		Code: code, IntakeID: t.s.IntakeID, Kind: kind, Status: status,
 		Channel: t.s.Channel, Lang: t.s.Lang, Fields: fields, Created: now.UTC(),
 	}
+	c.Urgent = t.caseUrgency(fields)
 	pass := ""
 	if kind == CaseHandoff {
 		pass = NewPassphrase()

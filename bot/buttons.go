@@ -40,6 +40,10 @@ func (t *turn) buttons(n *flows.Node) []Button {
 	if hasHelp(n) {
 		b = append(b, Button{Label: t.text1(msgHelpButton), Data: buttonData(t.s.Seq, kindHelp)})
 	}
+	if len(n.Options) > 0 {
+		// Help in danger is one tap away on every menu, not only for those who know /urgent.
+		b = append(b, Button{Label: t.text1(msgUrgentButton), Data: "g:" + CmdUrgent})
+	}
 	return b
 }
 

@@ -52,6 +52,12 @@ type Case struct {
 	// Proposal is the open appointment proposal, Booked the slot the student picked.
 	Proposal *Proposal `json:"proposal,omitempty"`
 	Booked   *Slot     `json:"booked,omitempty"`
+	// Urgent lists why the case is urgent (the rules, never the words); urgent cases lead
+	// the queue and are announced again until claimed.
+	Urgent []string `json:"urgent,omitempty"`
+	// Unreachable is set when the student's channel refused a message for good (they
+	// blocked the bot); a new message from the student clears it.
+	Unreachable bool `json:"unreachable,omitempty"`
 	// Announced is when the case was last announced to counsellors.
 	Announced time.Time `json:"announced,omitzero"`
 }

@@ -63,6 +63,8 @@ func (t *turn) command(text string) error {
 		return t.prompt(false)
 	case CmdCase:
 		return t.showCase()
+	case cmdSafe, cmdUnsafe:
+		return t.safety(name == cmdSafe)
 	}
 	t.say(msgUnknownCommand, map[string]any{"command": echo(text)})
 	return t.prompt(false)

@@ -12,6 +12,8 @@ import (
 type Content struct {
 	Flows   map[string]*flows.Flow
 	Catalog *locales.Catalog
+	// Crisis holds the crisis phrases and the 24/7 numbers; nil screens nothing.
+	Crisis *flows.Crisis
 }
 
 // NewContent checks every flow against the catalog and the engine's own message ids, and
@@ -66,6 +68,7 @@ var EngineMessages = []string{
 	msgCaseClaimed, msgCaseFromCounsellor, msgCaseProposal, msgCaseSlotNone, msgCaseBooked,
 	msgCaseDeclined, msgCaseClosed, msgCaseSent, msgCaseNone, msgCaseShow, msgCaseStale,
 	msgCaseBackToMenu, msgCaseThreadStudent, msgCaseThreadCounsellor,
+	msgCrisis, msgCrisisSafe, msgCrisisUnsafe, msgCrisisGlad, msgCrisisCall, msgUrgentButton,
 	"form.in_person_ssc", "form.in_person_phs", "form.teams", "form.phone",
 }
 
@@ -106,6 +109,13 @@ const (
 	msgCaseBackToMenu       = "case.back_to_menu"
 	msgCaseThreadStudent    = "case.thread.student"
 	msgCaseThreadCounsellor = "case.thread.counsellor"
+
+	msgCrisis       = "crisis.reply"
+	msgCrisisSafe   = "crisis.safe"
+	msgCrisisUnsafe = "crisis.unsafe"
+	msgCrisisGlad   = "crisis.glad"
+	msgCrisisCall   = "crisis.call"
+	msgUrgentButton = "engine.urgent.button"
 )
 
 func valueID(variable, value string) string { return "value." + variable + "." + value }

@@ -100,6 +100,8 @@ type QueueItem struct {
 	Waiting time.Duration
 	Overdue bool
 	Mine    bool
+	// Urgent lists why the case is urgent (UrgentCrisis, ...), empty when it is not.
+	Urgent []string
 }
 
 // Queue returns the pending cases (oldest first) and the cases claimed by who.
@@ -120,6 +122,9 @@ func (d *Desk) Queue(ctx context.Context, who *Account) (pending, mine []QueueIt
 			mine = append(mine, item)
 		}
 	}
+	// Urgent first, then oldest first (OpenCases gives oldest first; the sort is stable).
+	sort.SliceStable(pending, func(i, j int) bool { return len(pending[i].Urgent) > 0 && len(pending[j].Urgent) == 0 })
+	sort.SliceStable(mine, func(i, j int) bool { return len(mine[i].Urgent) > 0 && len(mine[j].Urgent) == 0 })
 	return pending, mine, nil
 }
 
@@ -130,6 +135,7 @@ func (d *Desk) item(c *Case, who *Account) QueueItem {
 		Created: c.Created, Counsellor: c.Counsellor, Waiting: waiting,
 		Overdue: c.Status == StatusPending && waiting >= d.cfg.Hours.WorkingDay(),
 		Mine:    c.Counsellor != "" && c.Counsellor == who.Name,
+		Urgent:  c.Urgent,
 	}
 }
 
@@ -168,7 +174,7 @@ func (d *Desk) Case(ctx context.Context, who *Account, code string) (*CaseDetail
 	det := &CaseDetail{
 		QueueItem: d.item(c, who), Proposal: c.Proposal, Booked: c.Booked,
 		FollowUp: c.FollowUp, ReferredTo: c.ReferredTo, ClosedAt: c.ClosedAt,
-		Reachable: len(c.ReturnAddr) > 0,
+		Reachable: len(c.ReturnAddr) > 0 && !c.Unreachable,
 	}
 	if !det.Mine {
 		return det, nil
@@ -421,13 +427,18 @@ func (d *Desk) ICS(ctx context.Context, who *Account, code string) (string, []by
 		"DTSTAMP:" + stamp(d.cfg.Now()),
 		"DTSTART:" + stamp(s.Start),
 		"DTEND:" + stamp(s.Start.Add(time.Duration(s.Minutes)*time.Minute)),
-		"SUMMARY:Case " + det.Code + ": " + formNames[s.Form],
-		"LOCATION:" + formNames[s.Form],
+		"SUMMARY:" + icsText("Case "+det.Code+": "+formNames[s.Form]),
+		"LOCATION:" + icsText(formNames[s.Form]),
 		"END:VEVENT", "END:VCALENDAR",
 	} {
 		b.WriteString(line + "\r\n")
 	}
 	return "case-" + det.Code + ".ics", []byte(b.String()), nil
+}
+
+// icsText escapes a TEXT value (RFC 5545 §3.3.11).
+func icsText(s string) string {
+	return strings.NewReplacer(`\`, `\\`, ";", `\;`, ",", `\,`, "\n", `\n`).Replace(s)
 }
 
 // formNames are the appointment forms as the desk (English) and calendar files show them.
@@ -492,6 +503,9 @@ func mayHandleCases(who *Account) error {
 // for an unknown name as for a known one.
 func (d *Desk) Login(ctx context.Context, name, password string) (string, *Account, error) {
 	name = strings.ToLower(strings.TrimSpace(name))
+	if !accountName.MatchString(name) || password == "" {
+		return "", nil, ErrBadLogin // no such account can exist
+	}
 	acc, err := d.cfg.Accounts.GetAccount(ctx, name)
 	if err != nil {
 		return "", nil, fmt.Errorf("login: %w", err)
@@ -621,8 +635,14 @@ func (d *Desk) describeSlots(lang string, slots []Slot) string {
 // deliveryPayload is what an outbox entry holds, sealed.
 type deliveryPayload struct {
 	To       string    `json:"to"`
+	Code     string    `json:"code,omitempty"`
 	Messages []Message `json:"msgs"`
 }
+
+// ErrUnreachable is what a channel's send returns (wrapped) when the student can never be
+// reached there again (they blocked the bot, left the platform): the message is dropped
+// and the case marked, so the counsellor knows, instead of retrying forever.
+var ErrUnreachable = errors.New("student unreachable on this channel")
 
 // enqueue seals messages for the student of c into their channel's outbox.
 func (e *Engine) enqueue(ctx context.Context, c *Case, msgs []Message) error {
@@ -630,7 +650,7 @@ func (e *Engine) enqueue(ctx context.Context, c *Case, msgs []Message) error {
 	if err != nil {
 		return err
 	}
-	plain, err := json.Marshal(deliveryPayload{To: addr.To, Messages: msgs})
+	plain, err := json.Marshal(deliveryPayload{To: addr.To, Code: c.Code, Messages: msgs})
 	if err != nil {
 		return fmt.Errorf("encode delivery: %w", err)
 	}
@@ -678,7 +698,12 @@ func (e *Engine) Deliver(ctx context.Context, outbox, consumer string, block tim
 			}
 			continue
 		}
-		if err := send(ctx, p.To, p.Messages); err != nil {
+		if err := send(ctx, p.To, p.Messages); errors.Is(err, ErrUnreachable) {
+			e.log.Warn("student unreachable; message dropped and case marked", "outbox", outbox)
+			if err := e.markUnreachable(ctx, p.Code); err != nil {
+				return sent, fmt.Errorf("deliver: %w", err)
+			}
+		} else if err != nil {
 			return sent, fmt.Errorf("deliver: send: %w", err)
 		}
 		// Sent is sent: the acknowledgement must happen even if the caller is stopping,
@@ -692,7 +717,8 @@ func (e *Engine) Deliver(ctx context.Context, outbox, consumer string, block tim
 }
 
 // Reannounce announces again every pending case that has waited past one working day
-// unclaimed, at most once per working day each, and returns how many it announced. Run it
+// unclaimed, at most once per working day each (urgent ones every hour), and returns how
+// many it announced. Run it
 // every few minutes on any replica: the revision check makes a concurrent run on another
 // replica announce nothing twice.
 func (d *Desk) Reannounce(ctx context.Context, ann Announcements) (int, error) {
@@ -708,7 +734,15 @@ func (d *Desk) Reannounce(ctx context.Context, ann Announcements) (int, error) {
 		if since.IsZero() {
 			since = c.Created
 		}
-		if c.Status != StatusPending || d.cfg.Hours.WorkingTime(since, now) < day {
+		urgent := len(c.Urgent) > 0
+		switch {
+		case c.Status != StatusPending:
+			continue
+		case urgent && now.Sub(since) < urgentReannounceWait:
+			// Urgent cases are announced again every hour, day and night, until claimed:
+			// a counsellor who reads the group out of hours may still act.
+			continue
+		case !urgent && d.cfg.Hours.WorkingTime(since, now) < day:
 			continue
 		}
 		c.Announced = now.UTC()
@@ -725,4 +759,36 @@ func (d *Desk) Reannounce(ctx context.Context, ann Announcements) (int, error) {
 		n++
 	}
 	return n, nil
+}
+
+// markUnreachable records on the case that its student's channel no longer takes messages.
+func (e *Engine) markUnreachable(ctx context.Context, code string) error {
+	if code == "" {
+		return nil
+	}
+	for attempt := 0; attempt < 5; attempt++ {
+		c, err := e.cfg.Cases.GetCase(ctx, code)
+		if err != nil || c == nil || c.Unreachable || c.Status == StatusWithdrawn {
+			return err
+		}
+		c.Unreachable = true
+		err = e.cfg.Cases.SaveCase(ctx, c)
+		if errors.Is(err, ErrConflict) {
+			continue
+		}
+		return err
+	}
+	return fmt.Errorf("mark unreachable: %w", ErrConflict)
+}
+
+// Account returns a desk account by name, for a channel that knows a counsellor by their
+// platform id from configuration (a Claim button in a counsellor group); nil when there is
+// no such account. It checks no password: the channel vouches for the person.
+func (d *Desk) Account(ctx context.Context, name string) (*Account, error) {
+	acc, err := d.cfg.Accounts.GetAccount(ctx, strings.ToLower(strings.TrimSpace(name)))
+	if err != nil || acc == nil {
+		return nil, err
+	}
+	acc.PassHash = ""
+	return acc, nil
 }

@@ -3,6 +3,7 @@ package bot_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -24,6 +25,7 @@ func handoff(t *testing.T, s *student, story string) string {
 	s.tap("profile.no")
 	s.tap("outcome.advice")
 	s.tap("contact.chat")
+	s.tap("urgency.no")
 	s.tap("summary.confirm_talk")
 	code := s.session().CaseCode
 	if code == "" {
@@ -371,5 +373,37 @@ func TestWaitingCasesAreAnnouncedAgain(t *testing.T) {
 	}
 	if got := read(); len(got) != 1 || got[0].Reason != "waiting" {
 		t.Fatalf("waiting announcement: %+v", got)
+	}
+}
+
+// TestUnreachableStudentMarksTheCase: when the channel says the student blocked the bot,
+// the message is dropped (not retried forever) and the desk shows the student cannot be
+// reached, until they write again.
+func TestUnreachableStudentMarksTheCase(t *testing.T) {
+	ctx := context.Background()
+	e, store := newEngine(t)
+	d := bottest.Desk(t, e, store, "anna")
+	anna := account(t, d, "anna")
+	s := newStudent(t, e, "en")
+	code := handoff(t, s, "story")
+	if err := d.Claim(ctx, anna, code); err != nil {
+		t.Fatal(err)
+	}
+	blocked := func(context.Context, string, []bot.Message) error {
+		return fmt.Errorf("telegram: 403 bot was blocked by the user: %w", bot.ErrUnreachable)
+	}
+	if _, err := e.Deliver(ctx, "test:"+s.key, "test", 0, blocked); err != nil {
+		t.Fatal(err)
+	}
+	det, _ := d.Case(ctx, anna, code)
+	if det.Reachable {
+		t.Fatal("the desk must show the student cannot be reached")
+	}
+	if got := s.inbox(); len(got) != 0 {
+		t.Fatalf("the refused message must not be retried: %v", got)
+	}
+	s.say("I unblocked you.")
+	if det, _ = d.Case(ctx, anna, code); !det.Reachable {
+		t.Error("a new message from the student makes them reachable again")
 	}
 }

@@ -250,10 +250,18 @@ func (e *Engine) failure(in Inbound, lang string) Reply {
 		lang = locales.DefaultLang
 	}
 	cat := e.Content().Catalog
+	var r Reply
+	if e.crisisSignal(in.Text) {
+		// Even when the turn itself failed, a student in danger gets the numbers first.
+		if text, err := cat.Text(lang, msgCrisis, e.numbersData()); err == nil {
+			r.Messages = append(r.Messages, Message{Text: text})
+		}
+	}
 	text, err := cat.Text(lang, msgError, e.numbersData())
 	if err != nil {
 		// The last resort must still point to help; it is deliberately bilingual.
 		text = "Er ging iets mis. Probeer het zo opnieuw. In gevaar? Bel 112. / Something went wrong. Please try again shortly. In danger? Call 112."
 	}
-	return Reply{Messages: []Message{{Text: text}}}
+	r.Messages = append(r.Messages, Message{Text: text})
+	return r
 }

@@ -252,7 +252,11 @@ func TestCorrectionReturnsToSummary(t *testing.T) {
 	if s.node() != "sv_kind" {
 		t.Fatalf("a new sub-question must be asked: %q", s.node())
 	}
-	r = s.tap("sv_kind.physical")
+	s.tap("sv_kind.physical")
+	if s.node() != "sv_when" {
+		t.Fatalf("when it happened must be asked too: %q", s.node())
+	}
+	r = s.tap("sv_when.earlier")
 	if s.node() != "summary_register" {
 		t.Fatalf("after the correction: node %q, want summary_register", s.node())
 	}
@@ -275,6 +279,7 @@ func TestHandoffStoresOneCase(t *testing.T) {
 	s.tap("profile.no")
 	s.tap("outcome.advice")
 	s.tap("contact.chat")
+	s.tap("urgency.no")
 	if s.node() != "summary_talk" {
 		t.Fatalf("node %q", s.node())
 	}
@@ -309,6 +314,7 @@ func TestForgetWithdrawsTheCase(t *testing.T) {
 	s.tap("profile.no")
 	s.tap("outcome.intervention")
 	s.tap("contact.phone")
+	s.tap("urgency.yes")
 	s.tap("summary.confirm_talk")
 	code := s.session().CaseCode
 	r := s.say("/forget")
@@ -389,6 +395,7 @@ func TestFollowUpAnswerIsNeverStoredStale(t *testing.T) {
 	toCategory(t, s)
 	s.tap("category.sexual_violence")
 	s.tap("sv_kind.physical")
+	s.tap("sv_when.earlier")
 	s.tap("relation.student_staff")
 	s.tap("reporter.self")
 	s.tap("story.skip")
@@ -410,6 +417,7 @@ func TestFollowUpAnswerIsNeverStoredStale(t *testing.T) {
 		t.Fatalf("the kind must be asked again after choosing sexual violence again, node %q", s.node())
 	}
 	s.tap("sv_kind.verbal_online")
+	s.tap("sv_when.not_said")
 	s.tap("summary.change")
 	s.tap("change.category")
 	s.tap("category.stalking")

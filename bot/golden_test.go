@@ -23,7 +23,7 @@ func TestGoldenTranscripts(t *testing.T) {
 	if len(problems) > 0 {
 		t.Fatalf("transcript tests:\n%s", problems.Error())
 	}
-	e, _ := newEngine(t)
+	e, _ := bottest.EngineAt(t, bottest.Night)
 	flow := e.Content().Flows["intake"]
 	taken := map[string]bool{} // "node/option index"
 	langs := map[string]bool{}

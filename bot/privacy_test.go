@@ -35,6 +35,7 @@ func TestCanariesNeverStoredOrLogged(t *testing.T) {
 	s.tap("profile.no")
 	s.tap("outcome.advice")
 	s.tap("contact.chat")
+	s.tap("urgency.no")
 	s.tap("summary.confirm_talk")
 	s.say("/nonsense " + story) // an unknown command echoes only the command word
 	if s.session().CaseCode == "" {

@@ -39,6 +39,9 @@ type Session struct {
 	// Pass is the receipt passphrase of CaseCode, kept so it can be shown again on request
 	// in this conversation; the case itself holds only its hash.
 	Pass string `json:"pass,omitempty"`
+	// Urgent holds the urgency reasons seen in this conversation (a crisis signal), which a
+	// case handed off from it carries to the top of the queue.
+	Urgent []string `json:"urgent,omitempty"`
 	// Thread is set while the student's typed text goes to their counsellor.
 	Thread bool `json:"thread,omitempty"`
 }

@@ -126,3 +126,13 @@ type AccountStore interface {
 	CountFailure(ctx context.Context, name string, window time.Duration) (int, error)
 	ResetFailures(ctx context.Context, name string) error
 }
+
+// Leases let one replica at a time do what must not run twice: hold the Telegram long poll
+// or the Discord gateway. A holder renews its lease well within the ttl; when it dies the
+// lease expires and another replica takes over.
+type Leases interface {
+	// Lease takes or renews the named lease for holder and reports whether holder has it.
+	Lease(ctx context.Context, name, holder string, ttl time.Duration) (bool, error)
+	// ReleaseLease gives the lease up if holder has it.
+	ReleaseLease(ctx context.Context, name, holder string) error
+}

@@ -58,11 +58,12 @@ func (t *turn) followStudent(c *Case) error {
 	if t.s.Reply.Outbox == "" {
 		return nil
 	}
-	if addr, err := t.e.openAddress(c); err == nil && addr == t.s.Reply {
+	if addr, err := t.e.openAddress(c); err == nil && addr == t.s.Reply && !c.Unreachable {
 		return nil
 	}
 	for attempt := 0; attempt < 5; attempt++ {
 		c.ReturnAddr = t.e.sealAddress(c.Code, t.s.Reply)
+		c.Unreachable = false // they wrote: they can be reached here again
 		err := t.e.cfg.Cases.SaveCase(t.ctx, c)
 		if !errors.Is(err, ErrConflict) {
 			return err

@@ -155,6 +155,16 @@ func (t *turn) text(raw string) error {
 	if strings.HasPrefix(text, "/") {
 		return t.command(text)
 	}
+	signal := t.e.crisisSignal(text)
+	err := t.textStep(text)
+	if signal && err == nil {
+		t.crisis()
+	}
+	return err
+}
+
+// textStep is what typed text means at the step the conversation is at.
+func (t *turn) textStep(text string) error {
 	if t.s.Thread && t.s.CaseCode != "" {
 		return t.toCounsellor(text)
 	}
@@ -358,11 +368,21 @@ func (t *turn) data() map[string]any {
 	}
 	d["case_code"] = t.s.CaseCode
 	d["passphrase"] = t.s.Pass
+	now := t.e.cfg.Now()
+	d["office_open"] = t.e.cfg.Hours.IsOpen(now)
+	d["reply_by"] = t.e.when(t.lang(), t.e.cfg.Hours.NextOpen(now))
 	return d
 }
 
 func (e *Engine) numbersData() map[string]any {
 	n := e.cfg.Numbers
+	if c := e.Content().Crisis; c != nil {
+		n = Numbers{
+			Emergency: c.Numbers.Emergency, SexualViolenceCentre: c.Numbers.SexualViolenceCentre,
+			SuicideLine: c.Numbers.SuicideLine, SuicideLineFree: c.Numbers.SuicideLineFree,
+			VictimSupport: c.Numbers.VictimSupport, Police: c.Numbers.Police,
+		}
+	}
 	return map[string]any{
 		"emergency": n.Emergency, "sexual_violence_centre": n.SexualViolenceCentre,
 		"suicide_line": n.SuicideLine, "suicide_line_free": n.SuicideLineFree,

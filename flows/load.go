@@ -12,10 +12,11 @@ const (
 	testSuffix   = ".test.yaml"
 )
 
-// Load parses every script (*.yaml but not *.test.yaml) at the root of fsys, in name
-// order. It reports the problems of every file, a flow id used by two files, and a folder
-// without scripts. Only scripts read without problems are returned, each id once, so a
-// broken file never goes live; run Validate on each before using them.
+// Load parses every script (*.yaml but not *.test.yaml, and not the crisis phrase list
+// CrisisFile, which LoadCrisis reads) at the root of fsys, in name order. It reports the
+// problems of every file, a flow id used by two files, and a folder without scripts. Only
+// scripts read without problems are returned, each id once, so a broken file never goes
+// live; run Validate on each before using them.
 func Load(fsys fs.FS) ([]*Flow, Problems) {
 	names, probs := listFiles(fsys, isScript)
 	// A script saved as .yml would silently never run; say so instead.
@@ -73,7 +74,7 @@ func LoadTests(fsys fs.FS) ([]*TestFile, Problems) {
 
 // isScript reports whether a file name is a flow script.
 func isScript(name string) bool {
-	return strings.HasSuffix(name, scriptSuffix) && !isTestFile(name)
+	return strings.HasSuffix(name, scriptSuffix) && !isTestFile(name) && name != CrisisFile
 }
 
 // isTestFile reports whether a file name is a transcript-test file.

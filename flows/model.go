@@ -1,6 +1,7 @@
 // Package flows is the language the support officer writes conversations in: the model of a
 // flow script, its strict YAML parser, the validator that keeps broken scripts from going
-// live, and the graph drawer. The default scripts are embedded from this folder.
+// live, and the graph drawer; and the crisis phrase list (crisis.yaml, see Crisis), which
+// recognises a student in danger at any step. The defaults are embedded from this folder.
 //
 // A flow is a set of nodes. Entering a node shows its `say` messages; the node then waits for
 // the student: a button (options), free text (input), or nothing (next, taken at once).

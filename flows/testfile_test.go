@@ -48,7 +48,7 @@ tests:
 
 // Test files are read as strictly as scripts, and each mistake is named at its place.
 func TestParseTestsProblems(t *testing.T) {
-	variables := "category, sv_kind, aggression_kind, relation, reporter, story, outcome, contact, faculty, gender"
+	variables := "category, sv_kind, aggression_kind, when, relation, reporter, story, outcome, contact, urgent, faculty, gender"
 	tests := []struct {
 		name string
 		src  string

@@ -48,7 +48,7 @@ func TestValidateGoodScript(t *testing.T) {
 // these lines, in this order, so the support officer always reads the same advice.
 func TestValidateBadScripts(t *testing.T) {
 	categories := "sexual_violence, inappropriate, unprofessional, worrying, unequal_treatment, intimidation, discrimination, bullying, stalking, aggression, other"
-	variables := "category, sv_kind, aggression_kind, relation, reporter, story, outcome, contact, faculty, gender"
+	variables := "category, sv_kind, aggression_kind, when, relation, reporter, story, outcome, contact, urgent, faculty, gender"
 	tests := []struct {
 		file string
 		ids  MessageIDs

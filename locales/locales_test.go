@@ -13,7 +13,7 @@ import (
 func fullData() map[string]any {
 	d := map[string]any{
 		"case_code": "K7Q2-M9XD", "max": 4000, "command": "/x", "passphrase": "abcd-efgh-jkmn-pqrs",
-		"slot": "Tue 1 Dec 10:00, by phone", "text": "See you then.",
+		"slot": "Tue 1 Dec 10:00, by phone", "text": "See you then.", "reply_by": "Monday 7 December at 9:00",
 		"emergency": "112", "sexual_violence_centre": "0800-0188", "suicide_line": "113",
 		"suicide_line_free": "0800-0113", "victim_support": "0900-0101", "police": "0900-8844",
 	}

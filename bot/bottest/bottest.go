@@ -6,6 +6,7 @@ package bottest
 import (
 	"context"
 	"testing"
+	"time"
 
 	"intake/bot"
 	"intake/flows"
@@ -29,6 +30,11 @@ func DefaultContent(t testing.TB) *bot.Content {
 	if len(problems) > 0 {
 		t.Fatalf("default content:\n%s", problems.Error())
 	}
+	crisis, problems := flows.LoadCrisis(flows.Default)
+	if len(problems) > 0 {
+		t.Fatalf("default crisis phrases:\n%s", problems.Error())
+	}
+	c.Crisis = crisis
 	return c
 }
 
@@ -49,10 +55,27 @@ func Engine(t testing.TB) (*bot.Engine, *redis.Store) {
 	return EngineOn(t, store, DefaultContent(t)), store
 }
 
+// Night is a fixed moment for golden transcripts, whose texts depend on the clock (when a
+// counsellor will read a report): 3 a.m. on a Saturday, when students write and nobody is
+// at work.
+var Night = time.Date(2026, 12, 5, 3, 0, 0, 0, bot.DefaultOfficeHours().Loc)
+
+// EngineAt returns an engine on a fresh store whose clock stands still at now.
+func EngineAt(t testing.TB, now time.Time) (*bot.Engine, *redis.Store) {
+	t.Helper()
+	store := redistest.New(t, redis.Options{})
+	return engine(t, store, DefaultContent(t), func() time.Time { return now }), store
+}
+
 // EngineOn returns an engine on store serving c.
 func EngineOn(t testing.TB, store *redis.Store, c *bot.Content) *bot.Engine {
 	t.Helper()
-	e, err := bot.NewEngine(bot.Config{Sessions: store, Cases: store, Archive: store, Outbox: store, Keys: Keys(t)}, c)
+	return engine(t, store, c, nil)
+}
+
+func engine(t testing.TB, store *redis.Store, c *bot.Content, now func() time.Time) *bot.Engine {
+	t.Helper()
+	e, err := bot.NewEngine(bot.Config{Sessions: store, Cases: store, Archive: store, Outbox: store, Keys: Keys(t), Now: now}, c)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -58,13 +58,18 @@ func (c *Channel) outbox() string { return Name + ":" + c.key }
 // Meanwhile messages from a counsellor are printed as they arrive.
 func (c *Channel) Run(ctx context.Context, in io.Reader) error {
 	ctx, stop := context.WithCancel(ctx)
+	delivering := make(chan struct{})
 	defer func() {
 		stop()
 		c.mu.Lock()
 		c.closed = true // a delivery still in flight stays in the outbox for next time
 		c.mu.Unlock()
+		<-delivering // its read ends within deliveryWait; the store may be closed after us
 	}()
-	go c.deliverLoop(ctx)
+	go func() {
+		defer close(delivering)
+		c.deliverLoop(ctx)
+	}()
 	c.turn(ctx, bot.Inbound{Open: true})
 	r := bufio.NewReader(in)
 	for {
@@ -134,8 +139,9 @@ func (c *Channel) turn(ctx context.Context, in bot.Inbound) {
 	c.print(r.Messages)
 }
 
-// deliveryWait is how long one read of the outbox waits for a message.
-const deliveryWait = time.Second
+// deliveryWait is how long one read of the outbox waits for a message: short, because
+// leaving the chat waits for the read in flight.
+const deliveryWait = 250 * time.Millisecond
 
 // deliverLoop prints counsellor messages until ctx ends. A message is acknowledged only
 // after it was printed, so one that arrives while the terminal is gone waits for the next

@@ -33,7 +33,7 @@ func TestPipedConversations(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			e, _ := bottest.Engine(t)
+			e, _ := bottest.EngineAt(t, bottest.Night)
 			var out strings.Builder
 			c := console.New(e, "console-"+name, lang, &out, true)
 			c.Errors = func(err error) { t.Errorf("turn failed: %v", err) }
@@ -75,7 +75,7 @@ func TestCounsellorMessageReachesTheTerminal(t *testing.T) {
 	c.Errors = func(err error) { t.Errorf("turn failed: %v", err) }
 	done := make(chan error, 1)
 	go func() { done <- c.Run(ctx, pr) }()
-	fmt.Fprint(pw, "1\n9\n1\n1\nIt keeps happening.\n2\n2\n1\n1\n")
+	fmt.Fprint(pw, "1\n9\n1\n1\nIt keeps happening.\n2\n2\n1\n2\n1\n")
 	code := waitFor(t, out, regexp.MustCompile(`[2-9A-HJ-NP-Z]{4}-[2-9A-HJ-NP-Z]{4}`))
 
 	_, anna, err := d.Login(ctx, "anna", bottest.Password("anna"))
@@ -145,7 +145,7 @@ func TestMessageWaitsWhileTerminalIsClosed(t *testing.T) {
 	d := bottest.Desk(t, e, store, "anna")
 	var first strings.Builder
 	c := console.New(e, "console-away", "en", &first, true)
-	if err := c.Run(ctx, strings.NewReader("1\n9\n1\n1\nIt keeps happening.\n2\n2\n1\n1\n")); err != nil {
+	if err := c.Run(ctx, strings.NewReader("1\n9\n1\n1\nIt keeps happening.\n2\n2\n1\n2\n1\n")); err != nil {
 		t.Fatal(err)
 	}
 	code := regexp.MustCompile(`[2-9A-HJ-NP-Z]{4}-[2-9A-HJ-NP-Z]{4}`).FindString(first.String())
@@ -165,7 +165,7 @@ func TestMessageWaitsWhileTerminalIsClosed(t *testing.T) {
 		if round == 0 {
 			waitFor(t, out, regexp.MustCompile(`I am here when you are ready\.`))
 		} else {
-			time.Sleep(1500 * time.Millisecond) // one delivery wait: time enough to see a repeat
+			time.Sleep(time.Second) // several delivery waits: time enough to see a repeat
 			if strings.Contains(out.String(), "I am here") {
 				t.Errorf("the message was delivered twice:\n%s", out.String())
 			}

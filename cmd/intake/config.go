@@ -23,7 +23,6 @@ type config struct {
 	localesDir string
 	httpAddr   string
 	sessionTTL time.Duration
-	numbers    bot.Numbers
 }
 
 func loadConfig() (config, error) {
@@ -32,7 +31,6 @@ func loadConfig() (config, error) {
 		flowsDir:   os.Getenv("INTAKE_FLOWS_DIR"),
 		localesDir: os.Getenv("INTAKE_LOCALES_DIR"),
 		httpAddr:   envOr("INTAKE_HTTP_ADDR", "127.0.0.1:8080"),
-		numbers:    bot.DefaultNumbers,
 	}
 	var err error
 	if c.pepper, err = envKey("INTAKE_PEPPER"); err != nil {
@@ -45,21 +43,6 @@ func loadConfig() (config, error) {
 	if v := os.Getenv("INTAKE_SESSION_TTL"); v != "" {
 		if c.sessionTTL, err = time.ParseDuration(v); err != nil || c.sessionTTL < time.Minute {
 			return c, fmt.Errorf("INTAKE_SESSION_TTL=%q is not a duration of at least 1m (e.g. 24h)", v)
-		}
-	}
-	for _, n := range []struct {
-		env string
-		dst *string
-	}{
-		{"INTAKE_NUMBER_EMERGENCY", &c.numbers.Emergency},
-		{"INTAKE_NUMBER_SEXUAL_VIOLENCE_CENTRE", &c.numbers.SexualViolenceCentre},
-		{"INTAKE_NUMBER_SUICIDE_LINE", &c.numbers.SuicideLine},
-		{"INTAKE_NUMBER_SUICIDE_LINE_FREE", &c.numbers.SuicideLineFree},
-		{"INTAKE_NUMBER_VICTIM_SUPPORT", &c.numbers.VictimSupport},
-		{"INTAKE_NUMBER_POLICE", &c.numbers.Police},
-	} {
-		if v := strings.TrimSpace(os.Getenv(n.env)); v != "" {
-			*n.dst = v
 		}
 	}
 	return c, nil
@@ -139,10 +122,19 @@ func (s contentSource) load() (*bot.Content, flows.Problems, error) {
 		return nil, nil, fmt.Errorf("load locales: %w", err)
 	}
 	fl, problems := flows.Load(ffs)
+	crisis, crisisProblems := flows.LoadCrisis(ffs)
+	problems = append(problems, crisisProblems...)
+	if len(crisisProblems) == 0 {
+		problems = append(problems, crisis.Check()...)
+	}
 	if len(problems) > 0 {
+		problems.Sort()
 		return nil, problems, nil
 	}
 	content, problems := bot.NewContent(fl, cat)
+	if content != nil {
+		content.Crisis = crisis
+	}
 	return content, problems, nil
 }
 

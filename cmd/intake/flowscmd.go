@@ -139,7 +139,7 @@ func flowsTest(args []string, stdout, stderr io.Writer) error {
 		}
 		return errInvalid
 	}
-	cfg := config{pepper: bot.RandomKey(), sealKey: bot.RandomKey(), numbers: bot.DefaultNumbers}
+	cfg := config{pepper: bot.RandomKey(), sealKey: bot.RandomKey()}
 	store, _, closeStore, err := openStore(cfg, true, stdout)
 	if err != nil {
 		return err

@@ -74,6 +74,13 @@ func TestValidateBrokenCopy(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "flows", "intake.yaml"), []byte(broken), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	crisis, err := os.ReadFile("../../flows/crisis.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "flows", "crisis.yaml"), crisis, 0o644); err != nil {
+		t.Fatal(err)
+	}
 	line := 1 + strings.Count(broken[:strings.Index(broken, "relashun")], "\n")
 	code, out, _ := call(t, "flows", "validate", "--locales", "../../locales", filepath.Join(dir, "flows"))
 	if code != exitInvalid {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -41,7 +42,7 @@ func copyContent(t *testing.T) contentSource {
 // live, an invalid one is refused with its problems logged and the running version stays.
 func TestReloadPublishesValidEditsOnly(t *testing.T) {
 	src := copyContent(t)
-	cfg := config{pepper: bot.RandomKey(), sealKey: bot.RandomKey(), numbers: bot.DefaultNumbers}
+	cfg := config{pepper: bot.RandomKey(), sealKey: bot.RandomKey()}
 	var logs strings.Builder
 	log := slog.New(slog.NewTextHandler(&logs, nil))
 	svc, err := newService(cfg, redistest.New(t, redis.Options{}), src, log)
@@ -52,7 +53,8 @@ func TestReloadPublishesValidEditsOnly(t *testing.T) {
 	orig, _ := os.ReadFile(script)
 	before := src.stamp()
 
-	edited := strings.Replace(string(orig), "version: 1", "version: 2", 1)
+	v := svc.engine.Content().Flows["intake"].Version
+	edited := strings.Replace(string(orig), fmt.Sprintf("version: %d", v), fmt.Sprintf("version: %d", v+1), 1)
 	if err := os.WriteFile(script, []byte(edited), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -60,18 +62,18 @@ func TestReloadPublishesValidEditsOnly(t *testing.T) {
 		t.Fatal("the edit is not noticed")
 	}
 	svc.reload(context.Background(), "test")
-	if v := svc.engine.Content().Flows["intake"].Version; v != 2 {
-		t.Fatalf("valid edit not published: version %d", v)
+	if got := svc.engine.Content().Flows["intake"].Version; got != v+1 {
+		t.Fatalf("valid edit not published: version %d", got)
 	}
 
-	broken := strings.Replace(edited, "version: 2", "version: 3", 1)
+	broken := strings.Replace(edited, fmt.Sprintf("version: %d", v+1), fmt.Sprintf("version: %d", v+2), 1)
 	broken = strings.Replace(broken, "next: relation", "next: nowhere", 1)
 	if err := os.WriteFile(script, []byte(broken), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	svc.reload(context.Background(), "test")
-	if v := svc.engine.Content().Flows["intake"].Version; v != 2 {
-		t.Fatalf("invalid edit went live: version %d", v)
+	if got := svc.engine.Content().Flows["intake"].Version; got != v+1 {
+		t.Fatalf("invalid edit went live: version %d", got)
 	}
 	if !strings.Contains(logs.String(), "reload refused") || !strings.Contains(logs.String(), "nowhere") {
 		t.Errorf("the refusal and its problem are not logged:\n%s", logs.String())

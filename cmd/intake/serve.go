@@ -82,6 +82,10 @@ func runService(cfg config, src contentSource, dev, throwaway bool, log *slog.Lo
 	if err != nil {
 		return err
 	}
+	svc.secureCookies = !dev || os.Getenv("INTAKE_SECURE_COOKIES") == "1"
+	if !dev && os.Getenv("INTAKE_SECURE_COOKIES") == "0" {
+		svc.secureCookies = false
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	httpAddr, httpDone, err := svc.serveHTTP(ctx, cfg.httpAddr)

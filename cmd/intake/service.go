@@ -16,6 +16,7 @@ import (
 	"github.com/alicebob/miniredis/v2"
 
 	"intake/bot"
+	"intake/bot/web"
 	"intake/storage/redis"
 )
 
@@ -27,7 +28,9 @@ type service struct {
 	names  *bot.Pseudonyms
 	source contentSource
 	log    *slog.Logger
-	close  func()
+	// secureCookies marks desk cookies Secure: on unless the service only listens on
+	// loopback for development, where there is no TLS.
+	secureCookies bool
 }
 
 // openStore connects to REDIS_URL, or starts an in-process Redis when it is empty and
@@ -76,7 +79,7 @@ func newService(cfg config, store *redis.Store, source contentSource, log *slog.
 	}
 	engine, err := bot.NewEngine(bot.Config{
 		Sessions: store, Cases: store, Archive: store, Outbox: store, Keys: keys,
-		Numbers: cfg.numbers, Logger: log,
+		Logger: log,
 	}, content)
 	if err != nil {
 		return nil, err
@@ -91,6 +94,7 @@ func newService(cfg config, store *redis.Store, source contentSource, log *slog.
 // webhooks) mount on the same mux.
 func (s *service) serveHTTP(ctx context.Context, addr string) (string, <-chan error, error) {
 	mux := http.NewServeMux()
+	mux.Handle("/desk/", web.NewDesk(s.desk, web.DeskOptions{Secure: s.secureCookies, Logger: s.log}))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		if err := s.store.Ping(r.Context()); err != nil {
 			http.Error(w, "redis unreachable", http.StatusServiceUnavailable)

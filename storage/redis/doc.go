@@ -35,7 +35,10 @@
 // MULTI), and each outbox stream (whose tag is its whole name, so outboxes spread over the
 // cluster). An outbox name may hold ':' and other printable characters but no brace. The
 // registry record id is the first 32 hex digits of SHA-256(intake id): it makes the registry
-// write idempotent without storing the intake id itself in the registry.
+// write idempotent without storing the intake id itself in the registry. Records imported
+// from an earlier year's hand count (ImportRecords) have the id
+// "imp:<first 16 hex digits of SHA-256(source)>:<line>", so a second import of the same
+// file replaces the first instead of counting it twice.
 //
 // # Streams
 //

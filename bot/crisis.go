@@ -1,0 +1,116 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+)
+
+// Urgency reasons: why a case goes to the top of the queue. The desk shows the rule, never
+// the words that triggered it.
+const (
+	UrgentCrisis         = "crisis_signal"          // free text matched the crisis phrases
+	UrgentUnsafe         = "student_not_safe"       // the student answered they are not safe
+	UrgentRecentSV       = "recent_sexual_violence" // sexual violence in the last days
+	UrgentStudentAnswer  = "student_says_urgent"    // the student asked for help soon
+	urgentReannounceWait = time.Hour                // urgent cases are announced again this often
+)
+
+// Commands behind the safety buttons of a crisis reply; not listed in the help.
+const (
+	cmdSafe   = "safe"
+	cmdUnsafe = "unsafe"
+)
+
+// crisisSignal reports whether text signals acute danger or suicidal thoughts.
+func (e *Engine) crisisSignal(text string) bool {
+	c := e.Content().Crisis
+	return c != nil && c.Match(text)
+}
+
+// crisis answers a crisis signal before anything else the turn says: the 24/7 numbers and
+// whether they are safe right now. The turn then goes on as usual, so nothing the student
+// wrote is lost, and the conversation continues where it was.
+func (t *turn) crisis() {
+	first := t.out
+	t.out = nil
+	t.say(msgCrisis, t.e.numbersData())
+	t.attach([]Button{
+		{Label: t.text1(msgCrisisSafe), Data: "g:" + cmdSafe},
+		{Label: t.text1(msgCrisisUnsafe), Data: "g:" + cmdUnsafe},
+	})
+	t.out = append(t.out, first...)
+	t.markUrgent(UrgentCrisis)
+}
+
+// markUrgent records an urgency reason in the session, and on the case when there is one.
+func (t *turn) markUrgent(reason string) {
+	if !slices.Contains(t.s.Urgent, reason) {
+		t.s.Urgent = append(t.s.Urgent, reason)
+	}
+	if t.s.CaseCode == "" {
+		return
+	}
+	if err := t.e.markCaseUrgent(t.ctx, t.s.CaseCode, reason); err != nil {
+		// The student's reply matters more than the flag: log it and go on.
+		t.e.log.Error("case not marked urgent", "reason", reason, "err", err)
+	}
+}
+
+// markCaseUrgent flags an open case and announces it at once.
+func (e *Engine) markCaseUrgent(ctx context.Context, code, reason string) error {
+	for attempt := 0; attempt < 5; attempt++ {
+		c, err := e.cfg.Cases.GetCase(ctx, code)
+		if err != nil || c == nil || (c.Status != StatusPending && c.Status != StatusClaimed) {
+			return err
+		}
+		if slices.Contains(c.Urgent, reason) {
+			return nil
+		}
+		c.Urgent = append(c.Urgent, reason)
+		c.Announced = e.cfg.Now().UTC()
+		err = e.cfg.Cases.SaveCase(ctx, c)
+		if errors.Is(err, ErrConflict) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if a, ok := e.cfg.Cases.(Announcements); ok && c.Status == StatusPending {
+			return a.Announce(ctx, Announcement{Code: code, Reason: "urgent"})
+		}
+		return nil
+	}
+	return fmt.Errorf("mark case urgent: %w", ErrConflict)
+}
+
+// safety answers the crisis reply's buttons.
+func (t *turn) safety(safe bool) error {
+	if safe {
+		t.say(msgCrisisGlad, nil)
+	} else {
+		t.markUrgent(UrgentUnsafe)
+		t.say(msgCrisisCall, t.e.numbersData())
+	}
+	return t.prompt(false)
+}
+
+// caseUrgency is every reason a new case is urgent: what the session saw, and the rules on
+// the answers.
+func (t *turn) caseUrgency(fields map[string]string) []string {
+	reasons := slices.Clone(t.s.Urgent)
+	add := func(r string) {
+		if !slices.Contains(reasons, r) {
+			reasons = append(reasons, r)
+		}
+	}
+	if fields["category"] == "sexual_violence" && fields["when"] == "recent" {
+		add(UrgentRecentSV)
+	}
+	if fields["urgent"] == "yes" {
+		add(UrgentStudentAnswer)
+	}
+	return reasons
+}
