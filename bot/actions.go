@@ -82,7 +82,7 @@ func (t *turn) store(kind string) error {
 	pass := ""
 	if kind == CaseHandoff {
 		pass = NewPassphrase()
-		c.PassHash = HashSecret(pass)
+		c.PassHash = HashReceipt(pass)
 	}
 	seal := func() {
 		if story != "" {

@@ -55,6 +55,9 @@ func TestSecretsHashAndCheck(t *testing.T) {
 	if len(p) != 19 || p[4] != '-' || p[9] != '-' || p[14] != '-' {
 		t.Fatalf("passphrase %q", p)
 	}
+	if r := bot.HashReceipt(p); !bot.CheckSecret(r, p) || bot.CheckSecret(r, p+"x") {
+		t.Fatal("receipt hash check is wrong")
+	}
 	h := bot.HashSecret(p)
 	if !bot.CheckSecret(h, p) || bot.CheckSecret(h, p+"x") || bot.CheckSecret("garbage", p) || bot.CheckSecret("$argon2id$v=19$m=0,t=0,p=0$$", p) {
 		t.Fatal("hash check is wrong")

@@ -49,6 +49,7 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintf(stdout, "turns:            %d in %s (%d failed)\n", res.turns, res.elapsed.Round(time.Millisecond), res.failed)
 	fmt.Fprintf(stdout, "throughput:       %.0f turns/s\n", float64(res.turns)/res.elapsed.Seconds())
 	fmt.Fprintf(stdout, "turn latency:     p50 %s, p99 %s, max %s\n", res.pct(0.50), res.pct(0.99), res.pct(1))
+	fmt.Fprintf(stdout, "  of which handoffs (%d, Argon2id of the receipt): p50 %s, p99 %s\n", len(res.handoffs), pct(res.handoffs, 0.50), pct(res.handoffs, 0.99))
 	fmt.Fprintf(stdout, "redis round trips per turn: %.2f\n", float64(store.RoundTrips()-res.tripsBefore)/float64(res.turns))
 	fmt.Fprintf(stdout, "stored session:   %.0f bytes on average (sealed), %d at most\n", res.avgBytes(), res.maxBytes.Load())
 	if res.failed > 0 {
@@ -61,17 +62,21 @@ type benchResult struct {
 	turns, failed int
 	elapsed       time.Duration
 	latencies     []time.Duration
+	handoffs      []time.Duration
 	tripsBefore   int64
 	bytes, saves  atomic.Int64
 	maxBytes      atomic.Int64
 }
 
-func (r *benchResult) pct(p float64) time.Duration {
-	if len(r.latencies) == 0 {
+func (r *benchResult) pct(p float64) time.Duration { return pct(r.latencies, p) }
+
+// pct is the p-quantile of sorted latencies.
+func pct(sorted []time.Duration, p float64) time.Duration {
+	if len(sorted) == 0 {
 		return 0
 	}
-	i := int(p * float64(len(r.latencies)-1))
-	return r.latencies[i].Round(10 * time.Microsecond)
+	i := int(p * float64(len(sorted)-1))
+	return sorted[i].Round(10 * time.Microsecond)
 }
 
 func (r *benchResult) avgBytes() float64 {
@@ -120,13 +125,17 @@ func benchRun(ctx context.Context, svc *service, students, intakes int) *benchRe
 			defer wg.Done()
 			rng := rand.New(rand.NewPCG(uint64(s), 7))
 			key := svc.names.Key("bench", fmt.Sprint(s))
-			var lat []time.Duration
+			var lat, hand []time.Duration
 			failed := 0
 			send := func(in bot.Inbound) bot.Reply {
 				in.Channel, in.Key = console.Name, key
 				t0 := time.Now()
 				r, err := engine.Handle(ctx, in)
-				lat = append(lat, time.Since(t0))
+				took := time.Since(t0)
+				lat = append(lat, took)
+				if slices.Contains(r.Path, "handoff") {
+					hand = append(hand, took)
+				}
 				if err != nil {
 					failed++
 				}
@@ -149,6 +158,7 @@ func benchRun(ctx context.Context, svc *service, students, intakes int) *benchRe
 			}
 			mu.Lock()
 			res.latencies = append(res.latencies, lat...)
+			res.handoffs = append(res.handoffs, hand...)
 			res.turns += len(lat)
 			res.failed += failed
 			mu.Unlock()
@@ -157,6 +167,7 @@ func benchRun(ctx context.Context, svc *service, students, intakes int) *benchRe
 	wg.Wait()
 	res.elapsed = time.Since(start)
 	slices.Sort(res.latencies)
+	slices.Sort(res.handoffs)
 	return res
 }
 
