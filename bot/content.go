@@ -69,6 +69,7 @@ var EngineMessages = []string{
 	msgCaseDeclined, msgCaseClosed, msgCaseSent, msgCaseNone, msgCaseShow, msgCaseStale,
 	msgCaseBackToMenu, msgCaseThreadStudent, msgCaseThreadCounsellor,
 	msgCrisis, msgCrisisSafe, msgCrisisUnsafe, msgCrisisGlad, msgCrisisCall, msgUrgentButton,
+	msgReceiptWrong, msgReceiptWait,
 	"form.in_person_ssc", "form.in_person_phs", "form.teams", "form.phone",
 }
 
@@ -116,6 +117,9 @@ const (
 	msgCrisisGlad   = "crisis.glad"
 	msgCrisisCall   = "crisis.call"
 	msgUrgentButton = "engine.urgent.button"
+
+	msgReceiptWrong = "receipt.wrong"
+	msgReceiptWait  = "receipt.wait"
 )
 
 func valueID(variable, value string) string { return "value." + variable + "." + value }

@@ -38,7 +38,7 @@ func handoff(t *testing.T, s *student, story string) string {
 func (s *student) inbox() []bot.Message {
 	s.t.Helper()
 	var got []bot.Message
-	_, err := s.e.Deliver(context.Background(), "test:"+s.key, "test", 0, func(_ context.Context, _ string, msgs []bot.Message) error {
+	_, err := s.e.Deliver(context.Background(), s.reply.Outbox, "test", 0, func(_ context.Context, _ string, msgs []bot.Message) error {
 		got = append(got, msgs...)
 		return nil
 	})
@@ -405,5 +405,45 @@ func TestUnreachableStudentMarksTheCase(t *testing.T) {
 	s.say("I unblocked you.")
 	if det, _ = d.Case(ctx, anna, code); !det.Reachable {
 		t.Error("a new message from the student makes them reachable again")
+	}
+}
+
+// TestReceiptReopensTheCaseElsewhere: a student who handed off on one channel comes back on
+// another (the web chat) with code and passphrase, reads the counsellor's message and
+// answers; wrong receipts get the same calm answer and are limited per case code.
+func TestReceiptReopensTheCaseElsewhere(t *testing.T) {
+	ctx := context.Background()
+	e, store := newEngine(t)
+	d := bottest.Desk(t, e, store, "anna")
+	anna := account(t, d, "anna")
+	tg := newStudent(t, e, "en")
+	code := handoff(t, tg, "story")
+	pass := tg.session().Pass
+	d.Claim(ctx, anna, code)
+	d.Send(ctx, anna, code, "Shall we talk on Tuesday?")
+
+	web := newStudent(t, e, "en")
+	web.key += "-web"
+	web.reply = bot.Address{Outbox: "web:" + web.key}
+	wrong := web.send(bot.Inbound{Receipt: &bot.Receipt{Code: code, Pass: "aaaa-bbbb-cccc-dddd"}})
+	if !strings.Contains(texts(wrong), web.text("receipt.wrong")) || web.session().CaseCode != "" {
+		t.Fatalf("a wrong passphrase must be refused:\n%s", texts(wrong))
+	}
+	r := web.send(bot.Inbound{Receipt: &bot.Receipt{Code: strings.ToLower(code), Pass: strings.ToUpper(pass)}})
+	if !strings.Contains(texts(r), "Shall we talk on Tuesday?") {
+		t.Fatalf("the thread must show on the new device:\n%s", texts(r))
+	}
+	web.say("Tuesday is fine.")
+	d.Send(ctx, anna, code, "See you then.")
+	if got := web.inbox(); len(got) != 1 || !strings.Contains(got[0].Text, "See you then.") {
+		t.Fatalf("the reply must reach the channel the student uses now: %v", got)
+	}
+
+	for range 6 {
+		web.send(bot.Inbound{Receipt: &bot.Receipt{Code: code, Pass: "wrong-wrong-wrong-wrong"}})
+	}
+	r = web.send(bot.Inbound{Receipt: &bot.Receipt{Code: code, Pass: pass}})
+	if !strings.Contains(texts(r), web.text("receipt.wait")) {
+		t.Fatalf("after many wrong tries the code must be locked for a while:\n%s", texts(r))
 	}
 }

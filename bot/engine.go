@@ -42,6 +42,8 @@ type Config struct {
 	Keys     *Keyring
 	Archive  FlowArchive // optional: without it an old version survives only in this process
 	Outbox   Outbox      // optional: needed to reach students outside their own turns
+	// Accounts counts failed receipt attempts; without it receipts are not rate limited.
+	Accounts AccountStore
 	Numbers  Numbers
 	Logger   *slog.Logger
 	// FlowID is the flow a conversation starts with (default "intake").

@@ -16,6 +16,9 @@ type Inbound struct {
 	Data string
 	// LangHint is the platform's guess of the student's language (e.g. "de", "en-GB").
 	LangHint string
+	// Receipt, when set, is a case code and passphrase the student typed to come back to
+	// their case in this conversation (the web chat's "I have a receipt").
+	Receipt *Receipt
 	// Reply is where the channel reaches the student later (counsellor messages); the
 	// engine keeps it only sealed. Empty for channels that cannot be reached later.
 	Reply Address
@@ -38,4 +41,10 @@ type Reply struct {
 	Messages []Message
 	// Path lists the flow nodes entered during the turn, for transcript tests and metrics.
 	Path []string
+}
+
+// Receipt is what a student keeps to come back to a case: its code and passphrase.
+type Receipt struct {
+	Code string
+	Pass string
 }

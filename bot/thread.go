@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 )
 
@@ -182,4 +183,57 @@ func (e *Engine) slotLabel(lang string, s Slot) string {
 		return fmt.Sprintf("%s %d-%d %s, %s", dutchDays[t.Weekday()], t.Day(), int(t.Month()), t.Format("15:04"), form)
 	}
 	return fmt.Sprintf("%s %d %s %s, %s", t.Format("Mon"), t.Day(), t.Format("Jan"), t.Format("15:04"), form)
+}
+
+// Receipt limits: a case code gets at most receiptTries wrong passphrases per
+// receiptWindow, wherever they come from, so a passphrase cannot be guessed online.
+const (
+	receiptTries  = 5
+	receiptWindow = time.Hour
+)
+
+// reclaim links this conversation to the case of a receipt, so a student who started on
+// Telegram, or on another device, reads and answers their counsellor here.
+func (t *turn) reclaim(r Receipt) error {
+	code := strings.ToUpper(strings.TrimSpace(r.Code))
+	pass := strings.ToLower(strings.TrimSpace(r.Pass))
+	fail := func() error {
+		t.say(msgReceiptWrong, nil)
+		return t.prompt(false)
+	}
+	if !caseCodePattern.MatchString(code) || pass == "" {
+		return fail()
+	}
+	if t.e.cfg.Accounts != nil {
+		// Count every attempt on the code; a right one resets nothing, so a code under
+		// attack stays locked for the window even for its owner, who is told to wait.
+		n, err := t.e.cfg.Accounts.CountFailure(t.ctx, "receipt:"+code, receiptWindow)
+		if err != nil {
+			return fmt.Errorf("count receipt attempts: %w", err)
+		}
+		if n > receiptTries {
+			t.say(msgReceiptWait, nil)
+			return t.prompt(false)
+		}
+	}
+	c, err := t.e.cfg.Cases.GetCase(t.ctx, code)
+	if err != nil {
+		return fmt.Errorf("load case: %w", err)
+	}
+	if c == nil || c.Kind != CaseHandoff || c.PassHash == "" || !CheckSecret(c.PassHash, pass) {
+		return fail()
+	}
+	if c.Status == StatusWithdrawn {
+		return fail() // nothing is left of it, and nothing should say it existed
+	}
+	t.s.CaseCode, t.s.Pass = c.Code, pass
+	if t.e.cfg.Accounts != nil {
+		if err := t.e.cfg.Accounts.ResetFailures(t.ctx, "receipt:"+code); err != nil {
+			return fmt.Errorf("reset receipt attempts: %w", err)
+		}
+	}
+	if err := t.followStudent(c); err != nil {
+		return err
+	}
+	return t.showCase()
 }

@@ -49,6 +49,10 @@ func (t *turn) run() error {
 	if t.s == nil {
 		t.s = &Session{Lang: resolveLang(t.in.LangHint), Channel: t.in.Channel}
 		t.remember()
+		if t.in.Receipt != nil {
+			t.restart()
+			return t.reclaim(*t.in.Receipt)
+		}
 		return t.greet()
 	}
 	if t.in.UpdateID != "" {
@@ -64,6 +68,8 @@ func (t *turn) run() error {
 		return err
 	}
 	switch {
+	case t.in.Receipt != nil:
+		return t.reclaim(*t.in.Receipt)
 	case t.in.Open:
 		if t.s.Done {
 			return t.greet()

@@ -78,7 +78,7 @@ func newService(cfg config, store *redis.Store, source contentSource, log *slog.
 		return nil, fmt.Errorf("the flow scripts have problems; fix them first (`intake flows validate` lists them):\n%s", problems.Error())
 	}
 	engine, err := bot.NewEngine(bot.Config{
-		Sessions: store, Cases: store, Archive: store, Outbox: store, Keys: keys,
+		Sessions: store, Cases: store, Archive: store, Outbox: store, Accounts: store, Keys: keys,
 		Logger: log,
 	}, content)
 	if err != nil {
