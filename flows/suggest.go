@@ -13,22 +13,33 @@ const maxSuggestLen = 64
 // mistake for word, and "" otherwise. Most wrong names in a script are typos of a right
 // one, and naming it saves the reader a search.
 func didYouMean(word string, candidates []string) string {
+	best := Closest(word, candidates)
+	if best == "" {
+		return ""
+	}
+	return fmt.Sprintf(" (did you mean %q?)", best)
+}
+
+// Closest returns the candidate word most likely meant (a typing mistake: at most two
+// edits away, and fewer edits than word has characters), or "" when there is none or word
+// is itself a candidate.
+func Closest(word string, candidates []string) string {
 	if len(word) > maxSuggestLen {
 		return ""
 	}
 	best, bestDist := "", 3 // more than two edits away is a different word, not a typo
 	for _, c := range candidates {
-		if c == word || len(c) > maxSuggestLen {
+		if c == word {
+			return ""
+		}
+		if len(c) > maxSuggestLen {
 			continue
 		}
 		if d := editDistance(strings.ToLower(word), c); d < bestDist && d < len([]rune(word)) {
 			best, bestDist = c, d
 		}
 	}
-	if best == "" {
-		return ""
-	}
-	return fmt.Sprintf(" (did you mean %q?)", best)
+	return best
 }
 
 // editDistance is the Levenshtein distance between a and b, counted in characters.

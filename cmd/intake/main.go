@@ -43,6 +43,8 @@ func commands() []command {
 		{"desk", "manage counsellor desk accounts: desk user add|remove|list", runDesk},
 		{"keys", "make the secret keys: keys generate", runKeys},
 		{"bench", "drive simulated students through the default flow and print the figures", runBench},
+		{"report", "write the annual statistics (section 2) from the registry: report --year 2025", runReport},
+		{"registry", "import an earlier year's hand count: registry import FILE.csv", runRegistry},
 		{"help", "show this help", nil},
 	}
 }
@@ -95,7 +97,7 @@ func printHelp(w io.Writer) {
 	fmt.Fprintln(w, "Usage: intake <command> [flags]")
 	fmt.Fprintln(w)
 	for _, c := range commands() {
-		fmt.Fprintf(w, "  %-6s %s\n", c.name, c.summary)
+		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "Run `intake <command> --help` for the flags of a command.")
