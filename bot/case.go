@@ -120,6 +120,9 @@ type Delivery struct {
 type Address struct {
 	Outbox string `json:"outbox"`
 	To     string `json:"to,omitempty"`
+	// Own means the outbox belongs to this conversation alone (web chat, console), so
+	// forget deletes it; a platform's shared outbox (telegram) is never deleted.
+	Own bool `json:"own,omitempty"`
 }
 
 // Roles of desk accounts.

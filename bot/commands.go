@@ -50,6 +50,11 @@ func (t *turn) command(text string) error {
 				return err
 			}
 		}
+		if t.s.Reply.Own && t.e.cfg.Outbox != nil {
+			if err := t.e.cfg.Outbox.DeleteOutbox(t.ctx, t.s.Reply.Outbox); err != nil {
+				return err
+			}
+		}
 		t.erase = true
 		t.say(msgForgotten, nil)
 		return nil

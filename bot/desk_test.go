@@ -447,3 +447,23 @@ func TestReceiptReopensTheCaseElsewhere(t *testing.T) {
 		t.Fatalf("after many wrong tries the code must be locked for a while:\n%s", texts(r))
 	}
 }
+
+// TestForgetDeletesTheConversationsOwnOutbox: waiting counsellor messages for a web or
+// console conversation go with /forget; nothing sealed is left behind for that student.
+func TestForgetDeletesTheConversationsOwnOutbox(t *testing.T) {
+	ctx := context.Background()
+	e, store := newEngine(t)
+	d := bottest.Desk(t, e, store, "anna")
+	anna := account(t, d, "anna")
+	s := newStudent(t, e, "en")
+	code := handoff(t, s, "story")
+	s.reply = bot.Address{Outbox: "web:" + s.key, Own: true}
+	s.say("hello") // the case now answers to this conversation's own outbox
+	d.Claim(ctx, anna, code)
+	d.Send(ctx, anna, code, "waiting message")
+	s.say("/forget")
+	got, err := store.ReadOutbox(ctx, "web:"+s.key, "test", 10, 0)
+	if err != nil || len(got) != 0 {
+		t.Fatalf("the outbox must be gone after forget: %d left, %v", len(got), err)
+	}
+}

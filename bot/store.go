@@ -108,6 +108,8 @@ type Outbox interface {
 	ReadOutbox(ctx context.Context, outbox, consumer string, count int, block time.Duration) ([]Delivery, error)
 	// AckOutbox marks a delivery done and removes it.
 	AckOutbox(ctx context.Context, outbox, id string) error
+	// DeleteOutbox removes an outbox with what waits in it.
+	DeleteOutbox(ctx context.Context, outbox string) error
 }
 
 // AccountStore keeps desk accounts and their login sessions.

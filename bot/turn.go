@@ -71,6 +71,9 @@ func (t *turn) run() error {
 	case t.in.Receipt != nil:
 		return t.reclaim(*t.in.Receipt)
 	case t.in.Open:
+		if t.s.Done && t.s.Thread && t.s.CaseCode != "" {
+			return t.showCase() // back at their case, not at the start of a new report
+		}
 		if t.s.Done {
 			return t.greet()
 		}

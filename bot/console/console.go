@@ -131,7 +131,7 @@ func (c *Channel) inbound(line string) bot.Inbound {
 
 func (c *Channel) turn(ctx context.Context, in bot.Inbound) {
 	in.Channel, in.Key, in.LangHint = Name, c.key, c.lang
-	in.Reply = bot.Address{Outbox: c.outbox()}
+	in.Reply = bot.Address{Outbox: c.outbox(), Own: true}
 	r, err := c.h.Handle(ctx, in)
 	if err != nil {
 		c.Errors(err)

@@ -2,21 +2,14 @@ package web
 
 import (
 	"bytes"
-	"crypto/hmac"
-	"crypto/rand"
-	"crypto/sha256"
 	"embed"
-	"encoding/base64"
-	"encoding/hex"
 	"errors"
 	"html/template"
-	"io/fs"
 	"log/slog"
 	"net/http"
 	"net/url"
 	"regexp"
 	"strings"
-	"sync"
 	"time"
 
 	"intake/bot"
@@ -31,12 +24,8 @@ type DeskOptions struct {
 	Now    func() time.Time
 }
 
-// MaxFormBytes caps every request body the desk reads. A thread message is at most
-// bot.MaxThreadText characters; even in 4-byte runes, percent-encoded, that fits.
-const MaxFormBytes = 64 << 10
-
-// csp allows nothing but the desk's own stylesheet and forms: no script at all.
-const csp = "default-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+// deskCSP allows nothing but the desk's own stylesheet and forms: no script at all.
+const deskCSP = "default-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 
 //go:embed desk
 var deskFiles embed.FS
@@ -50,8 +39,7 @@ type deskHandler struct {
 	log    *slog.Logger
 	now    func() time.Time
 	pages  map[string]*template.Template
-	css    []byte
-	cssTag string
+	css    asset
 	next   http.Handler
 	nonces *formNonces
 }
@@ -67,14 +55,9 @@ func NewDesk(d *bot.Desk, opts DeskOptions) http.Handler {
 	}
 	h := &deskHandler{
 		d: d, secure: opts.Secure, log: opts.Logger, now: opts.Now,
-		pages: parsePages(), nonces: &formNonces{seen: map[string]time.Time{}},
+		pages: parsePages(), nonces: newFormNonces(),
+		css: mustAsset(deskFiles, "desk/desk.css", "desk.css", "text/css; charset=utf-8"),
 	}
-	css, err := fs.ReadFile(deskFiles, "desk/desk.css")
-	if err != nil {
-		panic(err) // embedded: cannot be missing
-	}
-	sum := sha256.Sum256(css)
-	h.css, h.cssTag = css, `"`+hex.EncodeToString(sum[:8])+`"`
 
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /desk/{$}", h.authed(h.home))
@@ -84,7 +67,7 @@ func NewDesk(d *bot.Desk, opts DeskOptions) http.Handler {
 	mux.HandleFunc("GET /desk/case/{code}", h.authed(h.casePage))
 	mux.HandleFunc("GET /desk/case/{code}/ics", h.authed(h.ics))
 	mux.HandleFunc("POST /desk/case/{code}/{action}", h.post(h.action))
-	mux.HandleFunc("GET /desk/desk.css", h.stylesheet)
+	mux.HandleFunc("GET /desk/desk.css", h.css.serve)
 	mux.HandleFunc("/desk/", h.notFound)
 
 	// Cross-origin POSTs are refused before they reach a handler (Sec-Fetch-Site and
@@ -99,22 +82,8 @@ func NewDesk(d *bot.Desk, opts DeskOptions) http.Handler {
 }
 
 func (h *deskHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	hd := w.Header()
-	hd.Set("Content-Security-Policy", csp)
-	hd.Set("Referrer-Policy", "no-referrer")
-	hd.Set("X-Content-Type-Options", "nosniff")
-	hd.Set("X-Frame-Options", "DENY")
-	hd.Set("Cache-Control", "no-store")
+	securityHeaders(w.Header(), deskCSP)
 	h.next.ServeHTTP(w, r)
-}
-
-// stylesheet is the one asset. It holds nothing private, so it may be cached, but is
-// revalidated by its ETag so a new release shows at once.
-func (h *deskHandler) stylesheet(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Cache-Control", "no-cache")
-	w.Header().Set("ETag", h.cssTag)
-	w.Header().Set("Content-Type", "text/css; charset=utf-8")
-	http.ServeContent(w, r, "desk.css", time.Time{}, bytes.NewReader(h.css))
 }
 
 // --- cookies ---------------------------------------------------------------------------
@@ -159,16 +128,8 @@ type session struct {
 	csrf  string
 }
 
-// csrfToken is the form token of a login: an HMAC keyed with the login token itself. Only
-// a page served to the holder of the (HttpOnly) login cookie can contain it; it needs no
-// storage and holds on every replica, and it dies with the login.
-func csrfToken(loginToken string) string {
-	m := hmac.New(sha256.New, []byte(loginToken))
-	m.Write([]byte("intake desk form token v1"))
-	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
-}
-
-func sameToken(a, b string) bool { return a != "" && hmac.Equal([]byte(a), []byte(b)) }
+// csrfToken is the form token of a login (see formToken).
+func csrfToken(loginToken string) string { return formToken(loginToken, "intake desk form token v1") }
 
 // authenticate returns the request's login, or answers the request itself (to the login
 // page, or an error page) and returns nil.
@@ -219,13 +180,10 @@ func (h *deskHandler) post(fn func(http.ResponseWriter, *http.Request, *session)
 
 // parseForm reads a capped body; a body over the cap gets a page saying so.
 func (h *deskHandler) parseForm(w http.ResponseWriter, r *http.Request, s *session) bool {
-	r.Body = http.MaxBytesReader(w, r.Body, MaxFormBytes)
-	err := r.ParseForm()
-	if err == nil {
+	switch readForm(w, r) {
+	case formOK:
 		return true
-	}
-	var tooBig *http.MaxBytesError
-	if errors.As(err, &tooBig) {
+	case formTooBig:
 		msg := "The form was larger than 64 KB, so nothing was done. Shorten the text and send it again."
 		if code := r.PathValue("code"); s != nil && code != "" {
 			h.renderCase(w, r, s, http.StatusRequestEntityTooLarge, code, msg, nil)
@@ -300,50 +258,6 @@ func (h *deskHandler) takeFlash(w http.ResponseWriter, r *http.Request) string {
 	}
 	h.clearCookie(w, cookieFlash)
 	return flashes[key]
-}
-
-// --- double submission -----------------------------------------------------------------
-
-// formNonces remembers the nonces of send and propose forms that went through, so a form
-// submitted twice (a double click, a resent POST) sends its message once. Claim, release
-// and close need none: repeating them is harmless or refused by state.
-//
-// The memory is per process: behind a load balancer a double submit that lands on two
-// replicas is not caught (see the report on bot.Desk idempotency keys).
-type formNonces struct {
-	mu   sync.Mutex
-	seen map[string]time.Time
-}
-
-const nonceTTL = time.Hour
-
-// reserve claims key; false when it was used (or is in use) already.
-func (n *formNonces) reserve(key string, now time.Time) bool {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	for k, at := range n.seen {
-		if now.Sub(at) > nonceTTL {
-			delete(n.seen, k)
-		}
-	}
-	if _, ok := n.seen[key]; ok {
-		return false
-	}
-	n.seen[key] = now
-	return true
-}
-
-// forget frees key after a failed action, so the corrected form can be sent.
-func (n *formNonces) forget(key string) {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	delete(n.seen, key)
-}
-
-func newNonce() string {
-	b := make([]byte, 16)
-	rand.Read(b) // never fails (crypto/rand, Go 1.24+)
-	return hex.EncodeToString(b)
 }
 
 // --- rendering -------------------------------------------------------------------------

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"os/signal"
 	"syscall"
@@ -82,6 +83,11 @@ func runService(cfg config, src contentSource, dev, throwaway bool, log *slog.Lo
 	if err != nil {
 		return err
 	}
+	if h := os.Getenv("INTAKE_CLIENT_IP_HEADER"); h != "" {
+		// Behind a reverse proxy every request comes from the proxy: count the address it
+		// reports instead, or all students would share one rate limit.
+		svc.clientIP = func(r *http.Request) string { return r.Header.Get(h) }
+	}
 	svc.secureCookies = !dev || os.Getenv("INTAKE_SECURE_COOKIES") == "1"
 	if !dev && os.Getenv("INTAKE_SECURE_COOKIES") == "0" {
 		svc.secureCookies = false
@@ -107,6 +113,7 @@ func runService(cfg config, src contentSource, dev, throwaway bool, log *slog.Lo
 	f := svc.engine.Content().Flows["intake"]
 	fmt.Fprintf(stdout, "intake is running (%s)\n", map[bool]string{true: "dev", false: "serve"}[dev])
 	fmt.Fprintf(stdout, "  flows:   intake version %d (%s); %s — edits are published on save or SIGHUP\n", f.Version, f.Hash, src)
+	fmt.Fprintf(stdout, "  chat:    http://%s/   (the anonymous web chat)\n", httpAddr)
 	fmt.Fprintf(stdout, "  desk:    http://%s/desk/\n", httpAddr)
 	if dev {
 		fmt.Fprintf(stdout, "           demo counsellor: name demo, password %s\n", demoPassword)

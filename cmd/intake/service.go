@@ -28,6 +28,8 @@ type service struct {
 	names  *bot.Pseudonyms
 	source contentSource
 	log    *slog.Logger
+	// clientIP is the address rate limits count a web request against (nil: the peer).
+	clientIP func(*http.Request) string
 	// secureCookies marks desk cookies Secure: on unless the service only listens on
 	// loopback for development, where there is no TLS.
 	secureCookies bool
@@ -95,6 +97,9 @@ func newService(cfg config, store *redis.Store, source contentSource, log *slog.
 func (s *service) serveHTTP(ctx context.Context, addr string) (string, <-chan error, error) {
 	mux := http.NewServeMux()
 	mux.Handle("/desk/", web.NewDesk(s.desk, web.DeskOptions{Secure: s.secureCookies, Logger: s.log}))
+	mux.Handle("/", web.NewChat(s.engine, s.names, web.ChatOptions{
+		Secure: s.secureCookies, ExitURL: os.Getenv("INTAKE_EXIT_URL"), ClientIP: s.clientIP, Logger: s.log,
+	}))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		if err := s.store.Ping(r.Context()); err != nil {
 			http.Error(w, "redis unreachable", http.StatusServiceUnavailable)

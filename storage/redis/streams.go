@@ -111,12 +111,31 @@ func (s *Store) Enqueue(ctx context.Context, outbox string, sealed []byte) error
 	if err := checkOutbox(outbox); err != nil {
 		return fmt.Errorf("enqueue: %w", err)
 	}
-	err := s.c.XAdd(ctx, &goredis.XAddArgs{
-		Stream: s.outboxKey(outbox),
-		Values: []any{"d", sealed},
-	}).Err()
+	key := s.outboxKey(outbox)
+	_, err := s.c.TxPipelined(ctx, func(p goredis.Pipeliner) error {
+		p.XAdd(ctx, &goredis.XAddArgs{Stream: key, Values: []any{"d", sealed}})
+		p.PExpire(ctx, key, OutboxTTL)
+		return nil
+	})
 	if err != nil {
 		return fmt.Errorf("enqueue: %w", err)
+	}
+	return nil
+}
+
+// OutboxTTL is how long an outbox is kept after its last message: a student who never
+// comes back (a closed browser tab) does not leave sealed messages behind for ever; the
+// case thread still holds them for the counsellor.
+const OutboxTTL = 30 * 24 * time.Hour
+
+// DeleteOutbox removes an outbox and whatever waits in it (forget on a conversation's own
+// outbox).
+func (s *Store) DeleteOutbox(ctx context.Context, outbox string) error {
+	if err := checkOutbox(outbox); err != nil {
+		return fmt.Errorf("delete outbox: %w", err)
+	}
+	if err := s.c.Del(ctx, s.outboxKey(outbox)).Err(); err != nil {
+		return fmt.Errorf("delete outbox: %w", err)
 	}
 	return nil
 }
@@ -251,6 +270,12 @@ func (s *Store) ensureGroup(ctx context.Context, stream, group string) error {
 	err := s.c.XGroupCreateMkStream(ctx, stream, group, "0").Err()
 	if err != nil && !strings.HasPrefix(err.Error(), "BUSYGROUP") {
 		return fmt.Errorf("create group: %w", err)
+	}
+	if err == nil && strings.HasPrefix(stream, s.prefix+"{out:") {
+		// A read created the outbox: let it expire like one that received messages.
+		if err := s.c.PExpire(ctx, stream, OutboxTTL).Err(); err != nil {
+			return fmt.Errorf("create group: %w", err)
+		}
 	}
 	s.groups.Store(k, struct{}{})
 	return nil
