@@ -69,7 +69,7 @@ var EngineMessages = []string{
 	msgCaseDeclined, msgCaseClosed, msgCaseSent, msgCaseNone, msgCaseShow, msgCaseStale,
 	msgCaseBackToMenu, msgCaseThreadStudent, msgCaseThreadCounsellor,
 	msgCrisis, msgCrisisSafe, msgCrisisUnsafe, msgCrisisGlad, msgCrisisCall, msgUrgentButton,
-	msgReceiptWrong, msgReceiptWait,
+	msgReceiptWrong, msgReceiptWait, MsgTextOnly,
 	"form.in_person_ssc", "form.in_person_phs", "form.teams", "form.phone",
 }
 
@@ -118,6 +118,8 @@ const (
 	msgCrisisCall   = "crisis.call"
 	msgUrgentButton = "engine.urgent.button"
 
+	// MsgTextOnly is what channels answer to photos, files and voice messages.
+	MsgTextOnly     = "channel.text_only"
 	msgReceiptWrong = "receipt.wrong"
 	msgReceiptWait  = "receipt.wait"
 )

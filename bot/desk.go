@@ -792,3 +792,15 @@ func (d *Desk) Account(ctx context.Context, name string) (*Account, error) {
 	acc.PassHash = ""
 	return acc, nil
 }
+
+// Notice returns what a counsellor group may see of a case: its coded fields, status,
+// urgency and waiting time, never its story or thread. It needs no account: a group notice
+// is posted by the service, not by a person.
+func (d *Desk) Notice(ctx context.Context, code string) (*QueueItem, error) {
+	c, err := d.load(ctx, code)
+	if err != nil {
+		return nil, err
+	}
+	item := d.item(c, &Account{})
+	return &item, nil
+}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"intake/bot"
+	"intake/stats"
 )
 
 // DeskOptions configure the desk handler.
@@ -22,6 +23,8 @@ type DeskOptions struct {
 	Secure bool
 	Logger *slog.Logger
 	Now    func() time.Time
+	// Records feeds the statistics page (/desk/stats); nil leaves the page out.
+	Records Records
 }
 
 // deskCSP allows nothing but the desk's own stylesheet and forms: no script at all.
@@ -40,8 +43,12 @@ type deskHandler struct {
 	now    func() time.Time
 	pages  map[string]*template.Template
 	css    asset
-	next   http.Handler
-	nonces *formNonces
+	// records, labels and statsCSS serve the statistics page (off when records is nil).
+	records  Records
+	labels   *stats.Labels
+	statsCSS asset
+	next     http.Handler
+	nonces   *formNonces
 }
 
 // NewDesk returns the counsellor desk: every page and form under /desk/. Mount it on
@@ -56,7 +63,11 @@ func NewDesk(d *bot.Desk, opts DeskOptions) http.Handler {
 	h := &deskHandler{
 		d: d, secure: opts.Secure, log: opts.Logger, now: opts.Now,
 		pages: parsePages(), nonces: newFormNonces(),
-		css: mustAsset(deskFiles, "desk/desk.css", "desk.css", "text/css; charset=utf-8"),
+		css:     mustAsset(deskFiles, "desk/desk.css", "desk.css", "text/css; charset=utf-8"),
+		records: opts.Records,
+	}
+	if h.records != nil {
+		h.labels, h.statsCSS = statsAssets()
 	}
 
 	mux := http.NewServeMux()
@@ -68,6 +79,10 @@ func NewDesk(d *bot.Desk, opts DeskOptions) http.Handler {
 	mux.HandleFunc("GET /desk/case/{code}/ics", h.authed(h.ics))
 	mux.HandleFunc("POST /desk/case/{code}/{action}", h.post(h.action))
 	mux.HandleFunc("GET /desk/desk.css", h.css.serve)
+	if h.records != nil {
+		mux.HandleFunc("GET /desk/stats", h.authed(h.statsPage))
+		mux.HandleFunc("GET /desk/stats.css", h.statsCSS.serve)
+	}
 	mux.HandleFunc("/desk/", h.notFound)
 
 	// Cross-origin POSTs are refused before they reach a handler (Sec-Fetch-Site and
@@ -275,7 +290,7 @@ type page struct {
 func parsePages() map[string]*template.Template {
 	funcs := template.FuncMap{"lines": lines}
 	pages := map[string]*template.Template{}
-	for _, name := range []string{"login", "queue", "case", "role", "error"} {
+	for _, name := range []string{"login", "queue", "case", "role", "error", "stats"} {
 		t := template.New(name).Funcs(funcs)
 		pages[name] = template.Must(t.ParseFS(deskFiles, "desk/layout.html", "desk/"+name+".html"))
 	}

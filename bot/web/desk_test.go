@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -636,5 +637,25 @@ func TestQueueShowsUrgentFirstWithReason(t *testing.T) {
 	}
 	if !strings.Contains(page, "crisis words in a message") || strings.Contains(page, "I want to die") {
 		t.Fatalf("the reason, not the words, must show:\n%s", page)
+	}
+}
+
+// TestStatisticsPageForTheSupportOfficer: the support officer sees the year's counts and
+// charts on the desk, and never a case code or a story.
+func TestStatisticsPageForTheSupportOfficer(t *testing.T) {
+	f := newDesk(t, "anna")
+	code := newStudent(t, f.e).handoff("It happened at the sports centre.")
+	support := f.login("support")
+	status, page := support.get("/desk/stats")
+	if status != http.StatusOK {
+		t.Fatalf("status %d:\n%s", status, page)
+	}
+	mustContain(t, page, "Statistics "+strconv.Itoa(time.Now().Year()), "<svg", `href="/desk/stats.css"`)
+	mustNotContain(t, page, code, "sports centre")
+	if status, css := support.get("/desk/stats.css"); status != http.StatusOK || !strings.Contains(css, "{") {
+		t.Fatalf("stats.css: %d", status)
+	}
+	if status, _ := support.get("/desk/stats?year=1999"); status != http.StatusOK {
+		t.Fatalf("an out-of-range year falls back to this year, got %d", status)
 	}
 }

@@ -36,7 +36,7 @@ func newDesk(t *testing.T, counsellors ...string) *deskFixture {
 	e, store := bottest.Engine(t)
 	d := bottest.Desk(t, e, store, counsellors...)
 	mux := http.NewServeMux()
-	mux.Handle("/desk/", web.NewDesk(d, web.DeskOptions{Logger: slog.New(slog.DiscardHandler)}))
+	mux.Handle("/desk/", web.NewDesk(d, web.DeskOptions{Logger: slog.New(slog.DiscardHandler), Records: store.Records}))
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 	return &deskFixture{t: t, e: e, store: store, d: d, srv: srv}

@@ -11,94 +11,6 @@ import (
 	"intake/bot"
 )
 
-// The desk is English; these are its names for the coded answers of an intake. A value
-// without a name (a newer script) shows as itself, readable enough.
-var (
-	fieldNames = map[string]string{
-		"category": "Category", "sv_kind": "Kind of sexual violence", "aggression_kind": "Kind of aggression",
-		"relation": "Relation", "reporter": "Reported by", "outcome": "Wished outcome",
-		"contact": "Preferred contact", "faculty": "Faculty", "gender": "Gender",
-		"when": "When it happened", "urgent": "Student asks for urgent help",
-	}
-	fieldOrder  = []string{"category", "sv_kind", "when", "aggression_kind", "relation", "reporter", "outcome", "contact", "urgent", "faculty", "gender"}
-	valueLabels = map[string]map[string]string{
-		"category": {
-			"sexual_violence": "Sexual violence", "inappropriate": "Inappropriate behaviour",
-			"unprofessional": "Unprofessional behaviour", "worrying": "Worrying behaviour",
-			"unequal_treatment": "Unequal treatment", "intimidation": "Intimidation",
-			"discrimination": "Discrimination", "bullying": "Bullying", "stalking": "Stalking",
-			"aggression": "Aggression", "other": "Other",
-		},
-		"sv_kind":         {"physical": "physical", "verbal_online": "verbal or online"},
-		"aggression_kind": {"verbal": "verbal", "physical": "physical", "psychological": "psychological"},
-		"relation": {
-			"student_student": "student – student", "student_staff": "student – staff",
-			"student_citizen": "student – someone outside the university", "unknown": "not known",
-		},
-		"reporter": {
-			"self": "the student themself", "third_student": "another student",
-			"third_staff": "a staff member", "third_other": "someone else",
-		},
-		"outcome": {"registration": "Registration only", "advice": "Advice", "intervention": "Informal intervention"},
-		"contact": {"chat": "Chat", "in_person": "In person", "teams": "Teams", "phone": "Phone"},
-		"faculty": {
-			"law": "Law", "sbe": "SBE", "fse": "FSE", "fhml": "FHML", "fasos": "FASoS",
-			"fpn": "FPN", "unknown": "not said",
-		},
-		"gender": {"woman": "woman", "man": "man", "non_binary": "non-binary", "not_said": "not said"},
-		"when":   {"recent": "in the last few days", "earlier": "longer ago", "not_said": "not said"},
-		"urgent": {"yes": "yes", "no": "no"},
-	}
-	// urgentReasons name why a case is urgent: the rule that fired, never the words.
-	urgentReasons = map[string]string{
-		bot.UrgentCrisis:        "crisis words in a message",
-		bot.UrgentUnsafe:        "student said they were not safe",
-		bot.UrgentRecentSV:      "sexual violence in the last few days",
-		bot.UrgentStudentAnswer: "student asked for urgent help",
-	}
-	languages     = map[string]string{"nl": "Dutch", "en": "English", "de": "German"}
-	followUpNames = map[string]string{
-		"registration": "Registration", "advice": "Advice", "intervention": "Informal intervention",
-		"referral": "Referral", "guidance": "Guidance", "complaint": "Formal complaint", "other": "Other",
-	}
-)
-
-func fieldValue(field string, fields map[string]string) string {
-	v, ok := fields[field]
-	if !ok || v == "" {
-		return "—"
-	}
-	if l, ok := valueLabels[field][v]; ok {
-		return l
-	}
-	return strings.ReplaceAll(v, "_", " ")
-}
-
-// category is the category with its sub-kind, if any.
-func category(fields map[string]string) string {
-	c := fieldValue("category", fields)
-	for _, sub := range []string{"sv_kind", "aggression_kind"} {
-		if _, ok := fields[sub]; ok {
-			c += " (" + fieldValue(sub, fields) + ")"
-		}
-	}
-	return c
-}
-
-func language(code string) string {
-	if l, ok := languages[code]; ok {
-		return l
-	}
-	return code
-}
-
-func followUpName(f string) string {
-	if n, ok := followUpNames[f]; ok {
-		return n
-	}
-	return f
-}
-
 // waiting says an office-time duration in working days, hours and minutes.
 func waiting(d, day time.Duration) string {
 	if d < time.Minute {
@@ -151,19 +63,6 @@ type queueRow struct {
 	Urgent                                         string
 }
 
-// urgency is the reasons a case is urgent, in words; "" when it is not.
-func urgency(reasons []string) string {
-	var out []string
-	for _, r := range reasons {
-		if name, ok := urgentReasons[r]; ok {
-			out = append(out, name)
-		} else {
-			out = append(out, r)
-		}
-	}
-	return strings.Join(out, "; ")
-}
-
 type queueData struct {
 	Pending, Mine []queueRow
 }
@@ -183,10 +82,10 @@ func (h *deskHandler) queueView(pending, mine []bot.QueueItem) queueData {
 		for _, it := range items {
 			out = append(out, queueRow{
 				Code: it.Code, URL: casePath(it.Code),
-				Category: category(it.Fields), Relation: fieldValue("relation", it.Fields),
-				Outcome: fieldValue("outcome", it.Fields), Contact: fieldValue("contact", it.Fields),
-				Language: language(it.Lang), Waiting: waiting(it.Waiting, day),
-				Arrived: h.when(it.Created), Overdue: it.Overdue, Urgent: urgency(it.Urgent),
+				Category: bot.DeskCategory(it.Fields), Relation: bot.DeskValue("relation", it.Fields),
+				Outcome: bot.DeskValue("outcome", it.Fields), Contact: bot.DeskValue("contact", it.Fields),
+				Language: bot.DeskLanguage(it.Lang), Waiting: waiting(it.Waiting, day),
+				Arrived: h.when(it.Created), Overdue: it.Overdue, Urgent: bot.DeskUrgency(it.Urgent),
 			})
 		}
 		return out
@@ -260,16 +159,16 @@ func (h *deskHandler) caseView(det *bot.CaseDetail, form url.Values) caseData {
 	v := caseData{
 		Code: det.Code, URL: casePath(det.Code), ICS: casePath(det.Code) + "/ics",
 		Arrived: h.when(det.Created), Waiting: waiting(det.Waiting, h.d.Hours().WorkingDay()),
-		Overdue: det.Overdue, Urgent: urgency(det.Urgent), Mine: det.Mine, Reachable: det.Reachable,
-		Story: det.Story, FollowUp: followUpName(det.FollowUp), ReferredTo: det.ReferredTo,
+		Overdue: det.Overdue, Urgent: bot.DeskUrgency(det.Urgent), Mine: det.Mine, Reachable: det.Reachable,
+		Story: det.Story, FollowUp: bot.DeskFollowUp(det.FollowUp), ReferredTo: det.ReferredTo,
 		ClosedAt: h.when(det.ClosedAt), MaxText: bot.MaxThreadText,
 	}
-	for _, f := range fieldOrder {
+	for _, f := range bot.DeskFields {
 		if _, ok := det.Fields[f]; ok || f == "category" || f == "relation" || f == "outcome" {
-			v.Fields = append(v.Fields, fieldRow{fieldNames[f], fieldValue(f, det.Fields)})
+			v.Fields = append(v.Fields, fieldRow{bot.DeskFieldName(f), bot.DeskValue(f, det.Fields)})
 		}
 	}
-	v.Fields = append(v.Fields, fieldRow{"Language", language(det.Lang)}, fieldRow{"Channel", det.Channel})
+	v.Fields = append(v.Fields, fieldRow{"Language", bot.DeskLanguage(det.Lang)}, fieldRow{"Channel", det.Channel})
 
 	switch det.Status {
 	case bot.StatusPending:
@@ -309,7 +208,7 @@ func (h *deskHandler) caseView(det *bot.CaseDetail, form url.Values) caseData {
 		v.Forms = append(v.Forms, choice{f, bot.FormName(f)})
 	}
 	for _, f := range bot.FollowUps {
-		v.FollowUps = append(v.FollowUps, choice{f, followUpName(f)})
+		v.FollowUps = append(v.FollowUps, choice{f, bot.DeskFollowUp(f)})
 	}
 	for i := 1; i <= 3; i++ {
 		n := strconv.Itoa(i)

@@ -167,3 +167,19 @@ func TestBenchRuns(t *testing.T) {
 		}
 	}
 }
+
+// TestChannelConfigErrorsStopTheService: a channel configured wrongly stops the service
+// with a message that says what to fix and never shows the token.
+func TestChannelConfigErrorsStopTheService(t *testing.T) {
+	t.Setenv("REDIS_URL", "")
+	t.Setenv("INTAKE_TELEGRAM_TOKEN", "123456:SECRET-TOKEN-VALUE")
+	t.Setenv("INTAKE_TELEGRAM_MODE", "webhook")
+	t.Setenv("INTAKE_TELEGRAM_WEBHOOK_SECRET", "")
+	code, out, errOut := call(t, "dev", "--http", "127.0.0.1:0")
+	if code != exitInvalid || !strings.Contains(errOut, "INTAKE_TELEGRAM_WEBHOOK_SECRET") {
+		t.Fatalf("exit %d:\n%s%s", code, out, errOut)
+	}
+	if strings.Contains(out+errOut, "SECRET-TOKEN-VALUE") {
+		t.Fatal("the token leaked into the output")
+	}
+}

@@ -94,9 +94,21 @@ func runService(cfg config, src contentSource, dev, throwaway bool, log *slog.Lo
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	httpAddr, httpDone, err := svc.serveHTTP(ctx, cfg.httpAddr)
+	mux := svc.routes()
+	platforms, err := svc.channels(mux, envOr("INTAKE_PUBLIC_URL", "http://"+cfg.httpAddr))
 	if err != nil {
 		return err
+	}
+	httpAddr, httpDone, err := serveHTTP(ctx, cfg.httpAddr, mux)
+	if err != nil {
+		return err
+	}
+	for name, ch := range platforms {
+		go func() {
+			if err := ch.Run(ctx); err != nil {
+				log.Error("channel stopped", "channel", name, "err", err)
+			}
+		}()
 	}
 	go svc.watch(ctx, reloadInterval)
 	go svc.reannounce(ctx, reannounceInterval)
@@ -119,6 +131,9 @@ func runService(cfg config, src contentSource, dev, throwaway bool, log *slog.Lo
 		fmt.Fprintf(stdout, "           demo counsellor: name demo, password %s\n", demoPassword)
 	}
 	fmt.Fprintf(stdout, "  health:  http://%s/healthz\n", httpAddr)
+	for name := range platforms {
+		fmt.Fprintf(stdout, "  channel: %s\n", name)
+	}
 	if dev && cfg.redisURL == "" {
 		fmt.Fprintln(stdout, "")
 		fmt.Fprintln(stdout, "  !!! IN-MEMORY REDIS: every conversation and case is LOST when this process stops. !!!")

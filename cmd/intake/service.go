@@ -94,9 +94,10 @@ func newService(cfg config, store *redis.Store, source contentSource, log *slog.
 
 // serveHTTP serves the health check until ctx ends. Later channels (web chat, desk,
 // webhooks) mount on the same mux.
-func (s *service) serveHTTP(ctx context.Context, addr string) (string, <-chan error, error) {
+// routes is every HTTP page of the service: the web chat, the desk, the health check.
+func (s *service) routes() *http.ServeMux {
 	mux := http.NewServeMux()
-	mux.Handle("/desk/", web.NewDesk(s.desk, web.DeskOptions{Secure: s.secureCookies, Logger: s.log}))
+	mux.Handle("/desk/", web.NewDesk(s.desk, web.DeskOptions{Secure: s.secureCookies, Logger: s.log, Records: s.store.Records}))
 	mux.Handle("/", web.NewChat(s.engine, s.names, web.ChatOptions{
 		Secure: s.secureCookies, ExitURL: os.Getenv("INTAKE_EXIT_URL"), ClientIP: s.clientIP, Logger: s.log,
 	}))
@@ -107,11 +108,16 @@ func (s *service) serveHTTP(ctx context.Context, addr string) (string, <-chan er
 		}
 		fmt.Fprintln(w, "ok")
 	})
+	return mux
+}
+
+// serveHTTP serves h on addr until ctx ends.
+func serveHTTP(ctx context.Context, addr string, h http.Handler) (string, <-chan error, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return "", nil, fmt.Errorf("listen on %s (set INTAKE_HTTP_ADDR to use another address): %w", addr, err)
 	}
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ln) }()
 	go func() {

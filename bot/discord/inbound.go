@@ -1,0 +1,288 @@
+package discord
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"github.com/bwmarrin/discordgo"
+
+	"intake/bot"
+	"intake/locales"
+)
+
+// msgTextOnly is the reply to photos, files, stickers and other non-text messages.
+const msgTextOnly = "channel.text_only"
+
+// ackTimeout bounds an interaction response: Discord drops the interaction after 3 s.
+const ackTimeout = discordgo.InteractionDeadline
+
+// onMessage handles a message the bot can see: a student's DM. It reads the author's id
+// and bot flag, the DM channel id, the message id and the text, nothing else about them.
+func (c *Channel) onMessage(_ *discordgo.Session, m *discordgo.MessageCreate) {
+	c.safely("message", func() {
+		if m.Message == nil || m.GuildID != "" || m.Author == nil || m.Author.Bot || m.Author.System {
+			return // guild messages are not for the bot; its own DMs come back as events too
+		}
+		if m.Type != discordgo.MessageTypeDefault && m.Type != discordgo.MessageTypeReply {
+			return // system messages (pins, calls)
+		}
+		in := bot.Inbound{
+			Channel:  Name,
+			Key:      c.names.Key(Name, m.Author.ID),
+			UpdateID: "dc:" + m.ID,
+			Text:     m.Content,
+			Reply:    bot.Address{Outbox: Name, To: m.ChannelID},
+		}
+		// Attachments are never downloaded: their metadata can identify the student.
+		notText := len(m.Attachments) > 0 || len(m.StickerItems) > 0 || len(m.MessageSnapshots) > 0 || m.Poll != nil
+		c.lanes.run(in.Key, func() {
+			c.safely("message turn", func() { c.textTurn(in, notText) })
+		})
+	})
+}
+
+// textTurn answers typed text; notText says the message also carried something else.
+func (c *Channel) textTurn(in bot.Inbound, notText bool) {
+	ctx, cancel := context.WithTimeout(context.Background(), turnTimeout)
+	defer cancel()
+	defer c.turnFinished()
+	if notText {
+		c.sayTextOnly(ctx, in)
+	}
+	if strings.TrimSpace(in.Text) == "" {
+		return
+	}
+	if err := c.rest.ChannelTyping(in.Reply.To, discordgo.WithContext(ctx)); err != nil {
+		c.log.Debug("typing indicator not shown", "err", errorKind(err))
+	}
+	c.turn(ctx, in, nil)
+}
+
+// turn runs one turn and sends its reply. first, when set, takes the first message part
+// (a slash command's deferred response); it reports false when it could not.
+func (c *Channel) turn(ctx context.Context, in bot.Inbound, first func(*discordgo.MessageSend) bool) {
+	r, err := c.engine.Handle(ctx, in)
+	if err != nil {
+		// The reply is the engine's calm error message; the detail is for the log.
+		c.log.Error("turn failed", "err", err)
+	}
+	var parts []*discordgo.MessageSend
+	for _, m := range r.Messages {
+		parts = append(parts, c.render(m)...)
+	}
+	if first != nil {
+		if len(parts) > 0 && first(parts[0]) {
+			parts = parts[1:]
+		} else if len(parts) == 0 {
+			first(nil)
+		}
+	}
+	for _, p := range parts {
+		if err := c.post(ctx, in.Reply.To, p); err != nil {
+			c.log.Warn("reply not delivered", "err", err)
+			return
+		}
+	}
+}
+
+func (c *Channel) turnFinished() {
+	c.mu.Lock()
+	f := c.turnDone
+	c.mu.Unlock()
+	if f != nil {
+		f()
+	}
+}
+
+// sayTextOnly explains, in the conversation's language, that only text is read.
+func (c *Channel) sayTextOnly(ctx context.Context, in bot.Inbound) {
+	lang := locales.DefaultLang
+	sctx, cancel := context.WithTimeout(ctx, 2*time.Second) // a busy conversation: default
+	defer cancel()
+	if s, err := c.engine.Session(sctx, in.Key); err == nil && s != nil && s.Lang != "" {
+		lang = s.Lang
+		if !locales.IsFull(lang) {
+			lang = "en" // greeted in a language we only greet in: English is likelier read
+		}
+	}
+	text, err := c.engine.Content().Catalog.Text(lang, msgTextOnly, nil)
+	if err != nil {
+		c.log.Error("text-only message not rendered", "lang", lang, "err", err)
+		return
+	}
+	if err := c.send(ctx, in.Reply.To, []bot.Message{{Text: text}}); err != nil {
+		c.log.Warn("text-only message not delivered", "err", err)
+	}
+}
+
+// onInteraction handles a button press or slash command: a student's in a DM, or a
+// counsellor's Claim in the counsellor channel.
+func (c *Channel) onInteraction(_ *discordgo.Session, ev *discordgo.InteractionCreate) {
+	c.safely("interaction", func() {
+		if ev.Interaction == nil {
+			return
+		}
+		i := ev.Interaction
+		switch {
+		case i.GuildID == "" && i.User != nil:
+			c.dmInteraction(i)
+		case i.GuildID != "" && i.Member != nil && i.Member.User != nil:
+			c.guildInteraction(i)
+		}
+	})
+}
+
+// dmInteraction answers at once (Discord's 3-second rule), then queues the turn on the
+// conversation's lane behind that answer.
+func (c *Channel) dmInteraction(i *discordgo.Interaction) {
+	in := bot.Inbound{
+		Channel:  Name,
+		Key:      c.names.Key(Name, i.User.ID),
+		UpdateID: "dc:" + i.ID,
+		LangHint: string(i.Locale),
+		Reply:    bot.Address{Outbox: Name, To: i.ChannelID},
+	}
+	switch i.Type {
+	case discordgo.InteractionMessageComponent:
+		in.Data = i.MessageComponentData().CustomID
+		acked := c.respond(i, pressed(i.Message, in.Data))
+		c.lanes.run(in.Key, func() {
+			<-acked
+			c.safely("button turn", func() {
+				ctx, cancel := context.WithTimeout(context.Background(), turnTimeout)
+				defer cancel()
+				defer c.turnFinished()
+				c.turn(ctx, in, nil)
+			})
+		})
+	case discordgo.InteractionApplicationCommand:
+		in.Text = "/" + i.ApplicationCommandData().Name
+		acked := c.respond(i, &discordgo.InteractionResponse{Type: discordgo.InteractionResponseDeferredChannelMessageWithSource})
+		c.lanes.run(in.Key, func() {
+			ok := <-acked
+			c.safely("command turn", func() {
+				ctx, cancel := context.WithTimeout(context.Background(), turnTimeout)
+				defer cancel()
+				defer c.turnFinished()
+				c.turn(ctx, in, func(m *discordgo.MessageSend) bool {
+					return ok && c.editResponse(ctx, i, m)
+				})
+			})
+		})
+	}
+}
+
+// respond sends an interaction response in the background and reports on the returned
+// channel whether it worked.
+func (c *Channel) respond(i *discordgo.Interaction, r *discordgo.InteractionResponse) <-chan bool {
+	done := make(chan bool, 1)
+	started := c.spawn(func() {
+		ok := false
+		defer func() { done <- ok }()
+		c.safely("interaction response", func() {
+			ctx, cancel := context.WithTimeout(context.Background(), ackTimeout)
+			defer cancel()
+			if err := c.rest.InteractionRespond(i, r, discordgo.WithContext(ctx)); err != nil {
+				c.log.Warn("interaction not answered", "type", int(r.Type), "err", errorKind(err))
+				return
+			}
+			ok = true
+		})
+	})
+	if !started {
+		done <- false
+	}
+	return done
+}
+
+// editResponse puts m into a deferred slash-command response (nil: the turn said nothing,
+// so the "thinking" response is removed).
+func (c *Channel) editResponse(ctx context.Context, i *discordgo.Interaction, m *discordgo.MessageSend) bool {
+	if m == nil {
+		if err := c.rest.InteractionResponseDelete(i, discordgo.WithContext(ctx)); err != nil {
+			c.log.Warn("command response not removed", "err", errorKind(err))
+		}
+		return true
+	}
+	content, comps := m.Content, m.Components
+	if comps == nil {
+		comps = []discordgo.MessageComponent{}
+	}
+	edit := &discordgo.WebhookEdit{Content: &content, Components: &comps, AllowedMentions: m.AllowedMentions}
+	if _, err := c.rest.InteractionResponseEdit(i, edit, discordgo.WithContext(ctx)); err != nil {
+		c.log.Warn("command response not edited; sending as a message", "err", errorKind(err))
+		return false
+	}
+	return true
+}
+
+// pressed is the response to a button press: the same message with its buttons disabled
+// and the pressed one marked, so a stale tap cannot confuse the flow and the student sees
+// what they chose.
+func pressed(m *discordgo.Message, data string) *discordgo.InteractionResponse {
+	if m == nil {
+		return &discordgo.InteractionResponse{Type: discordgo.InteractionResponseDeferredMessageUpdate}
+	}
+	rows := []discordgo.MessageComponent{}
+	for _, comp := range m.Components {
+		var row *discordgo.ActionsRow
+		switch r := comp.(type) {
+		case *discordgo.ActionsRow:
+			row = r
+		case discordgo.ActionsRow:
+			row = &r
+		default:
+			continue
+		}
+		var out []discordgo.MessageComponent
+		for _, x := range row.Components {
+			var b discordgo.Button
+			switch v := x.(type) {
+			case *discordgo.Button:
+				b = *v
+			case discordgo.Button:
+				b = v
+			default:
+				continue
+			}
+			b.Disabled = true
+			if b.Style != discordgo.LinkButton {
+				b.Style = discordgo.SecondaryButton
+				if b.CustomID == data {
+					b.Style = discordgo.SuccessButton
+				}
+			}
+			out = append(out, b)
+		}
+		if len(out) > 0 {
+			rows = append(rows, discordgo.ActionsRow{Components: out})
+		}
+	}
+	return &discordgo.InteractionResponse{
+		Type: discordgo.InteractionResponseUpdateMessage,
+		Data: &discordgo.InteractionResponseData{Content: m.Content, Components: rows, AllowedMentions: noMentions()},
+	}
+}
+
+// guildInteraction handles a press in a guild: only Claim buttons in the counsellor
+// channel mean something.
+func (c *Channel) guildInteraction(i *discordgo.Interaction) {
+	if i.Type != discordgo.InteractionMessageComponent || c.cfg.CounsellorChannel == "" || i.ChannelID != c.cfg.CounsellorChannel {
+		return
+	}
+	code, ok := strings.CutPrefix(i.MessageComponentData().CustomID, claimPrefix)
+	if !ok {
+		return
+	}
+	account := c.cfg.Counsellors[i.Member.User.ID]
+	if account == "" {
+		c.respond(i, ephemeral(notCounsellor))
+		return
+	}
+	acked := c.respond(i, &discordgo.InteractionResponse{Type: discordgo.InteractionResponseDeferredMessageUpdate})
+	c.spawn(func() {
+		<-acked
+		c.safely("claim", func() { c.claim(i, account, code) })
+	})
+}

@@ -1,0 +1,212 @@
+package telegram
+
+import (
+	"context"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	tgbot "github.com/go-telegram/bot"
+	"github.com/go-telegram/bot/models"
+
+	"intake/bot"
+)
+
+// msgTextOnly is the reply to a photo, file, sticker, voice message, location or contact.
+const msgTextOnly = "channel.text_only"
+
+// textOnlyFallback is used when the texts lack msgTextOnly (an older locale folder).
+const textOnlyFallback = "Ik kan alleen tekst lezen: typ je bericht of tik op een knop. / I can only read text: please type your message or tap a button."
+
+// dispatch queues an update behind its chat's earlier ones. Updates the channel does not
+// serve (group chatter, channel posts, edits) are dropped here, unread.
+func (c *Channel) dispatch(_ context.Context, _ *tgbot.Bot, u *models.Update) {
+	chat, ok := c.route(u)
+	if !ok {
+		return
+	}
+	if !c.chats.do(chat, func() { c.handle(u) }) {
+		c.log.Warn("update dropped: too many updates waiting for one chat")
+	}
+}
+
+// route returns the chat an update belongs to, if the channel serves it: private messages
+// and button taps of students, and button taps in the counsellor group.
+func (c *Channel) route(u *models.Update) (int64, bool) {
+	switch {
+	case u.CallbackQuery != nil:
+		chat, kind, _, ok := callbackChat(u.CallbackQuery)
+		if !ok || u.CallbackQuery.From.IsBot {
+			return 0, false
+		}
+		if kind == models.ChatTypePrivate || (c.cfg.CounsellorGroup != 0 && chat == c.cfg.CounsellorGroup) {
+			return chat, true
+		}
+	case u.Message != nil:
+		m := u.Message
+		if m.Chat.Type == models.ChatTypePrivate && m.From != nil && !m.From.IsBot {
+			return m.Chat.ID, true
+		}
+	}
+	return 0, false
+}
+
+// callbackChat is the chat and message a tapped button belongs to. Telegram sends the
+// message as "inaccessible" when it is too old to show in full; its chat is still there.
+func callbackChat(q *models.CallbackQuery) (chat int64, kind models.ChatType, msgID int, ok bool) {
+	switch {
+	case q.Message.Message != nil:
+		m := q.Message.Message
+		return m.Chat.ID, m.Chat.Type, m.ID, true
+	case q.Message.InaccessibleMessage != nil:
+		m := q.Message.InaccessibleMessage
+		return m.Chat.ID, m.Chat.Type, m.MessageID, true
+	}
+	return 0, "", 0, false // a button of an inline message: not ours
+}
+
+// beforeHandle lets tests make a handler panic; unset otherwise.
+var beforeHandle atomic.Pointer[func(*models.Update)]
+
+// handle serves one update. It runs in the chat's turn (see serial).
+func (c *Channel) handle(u *models.Update) {
+	defer c.recoverPanic("update")
+	if c.drain.Err() != nil {
+		return // shut down: not started, so not half done
+	}
+	if f := beforeHandle.Load(); f != nil {
+		(*f)(u)
+	}
+	// Not Run's context: a turn that started on shutdown still sends its reply.
+	ctx, cancel := context.WithTimeout(c.drain, turnTimeout)
+	defer cancel()
+	switch {
+	case u.CallbackQuery != nil:
+		c.callback(ctx, u.ID, u.CallbackQuery)
+	case u.Message != nil:
+		c.message(ctx, u.ID, u.Message)
+	}
+}
+
+// inbound maps a student's update to the engine's terms. Only the user id (hashed at once
+// into the key), the chat id (sealed by the engine) and the language code are read.
+func (c *Channel) inbound(updateID int64, from *models.User, chat int64) bot.Inbound {
+	return bot.Inbound{
+		Channel:  Name,
+		Key:      c.d.Names.Key(Name, strconv.FormatInt(from.ID, 10)),
+		UpdateID: "tg:" + strconv.FormatInt(updateID, 10),
+		LangHint: from.LanguageCode,
+		Reply:    bot.Address{Outbox: Name, To: strconv.FormatInt(chat, 10)},
+	}
+}
+
+func (c *Channel) message(ctx context.Context, updateID int64, m *models.Message) {
+	in := c.inbound(updateID, m.From, m.Chat.ID)
+	if m.Text == "" {
+		if hasMedia(m) {
+			c.textOnly(ctx, m.Chat.ID, in)
+		}
+		return
+	}
+	// Commands ("/start", "/help@our_bot") pass as text: the engine knows them.
+	in.Text = m.Text
+	c.turn(ctx, m.Chat.ID, in)
+}
+
+// hasMedia reports whether a message carries something other than text. Only whether the
+// field is there is looked at: a photo is never downloaded, a contact's number never read.
+func hasMedia(m *models.Message) bool {
+	return len(m.Photo) > 0 || m.Document != nil || m.Sticker != nil || m.Voice != nil ||
+		m.Video != nil || m.VideoNote != nil || m.Audio != nil || m.Animation != nil ||
+		m.Location != nil || m.Venue != nil || m.Contact != nil || m.Poll != nil ||
+		m.Dice != nil || m.Story != nil || m.PaidMedia != nil || m.Checklist != nil
+}
+
+func (c *Channel) callback(ctx context.Context, updateID int64, q *models.CallbackQuery) {
+	chat, kind, msgID, _ := callbackChat(q)
+	if kind != models.ChatTypePrivate {
+		c.claim(ctx, q, chat, msgID)
+		return
+	}
+	// Answer at once, so the app stops its spinner, and take the buttons off the message
+	// that was tapped: they belong to a question that is now answered.
+	c.answer(ctx, q.ID, "", false)
+	if err := c.call(ctx, chat, "editMessageReplyMarkup", func(ctx context.Context) error {
+		_, err := c.tg.EditMessageReplyMarkup(ctx, &tgbot.EditMessageReplyMarkupParams{ChatID: chat, MessageID: msgID, ReplyMarkup: noKeyboard})
+		return err
+	}); err != nil {
+		c.log.Debug("buttons of a tapped message not removed", "err", err)
+	}
+	if q.Data == "" {
+		return
+	}
+	in := c.inbound(updateID, &q.From, chat)
+	in.Data = q.Data
+	c.turn(ctx, chat, in)
+}
+
+// turn runs one engine turn and sends its reply.
+func (c *Channel) turn(ctx context.Context, chat int64, in bot.Inbound) {
+	c.typing(ctx, chat)
+	r, err := c.d.Engine.Handle(ctx, in)
+	if err != nil {
+		c.log.Error("turn failed; the student got the calm error reply", "err", err)
+	}
+	if err := c.sendMessages(ctx, chat, r.Messages); err != nil {
+		c.log.Warn("reply not delivered", "err", err)
+	}
+}
+
+// typing shows "typing…" while the engine works. It is a nicety: never waited or retried.
+func (c *Channel) typing(ctx context.Context, chat int64) {
+	if _, err := c.tg.SendChatAction(ctx, &tgbot.SendChatActionParams{ChatID: chat, Action: models.ChatActionTyping}); err != nil {
+		c.log.Debug("typing indicator not sent", "err", describe(err))
+	}
+}
+
+func (c *Channel) answer(ctx context.Context, id, text string, alert bool) {
+	if _, err := c.tg.AnswerCallbackQuery(ctx, &tgbot.AnswerCallbackQueryParams{CallbackQueryID: id, Text: text, ShowAlert: alert}); err != nil {
+		c.log.Debug("button tap not answered", "err", describe(err))
+	}
+}
+
+// textOnly tells the student, in their language, that only text is read, and why.
+func (c *Channel) textOnly(ctx context.Context, chat int64, in bot.Inbound) {
+	cat := c.d.Engine.Content().Catalog
+	text := textOnlyFallback
+	for _, lang := range []string{c.studentLang(ctx, in), "en"} {
+		if cat.Has(lang, msgTextOnly) {
+			if t, err := cat.Text(lang, msgTextOnly, nil); err == nil {
+				text = t
+				break
+			}
+		}
+	}
+	if err := c.sendMessages(ctx, chat, []bot.Message{{Text: text}}); err != nil {
+		c.log.Warn("text-only reply not delivered", "err", err)
+	}
+}
+
+// studentLang is the language of the student's conversation, or the app's language for a
+// student without one.
+func (c *Channel) studentLang(ctx context.Context, in bot.Inbound) string {
+	sctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	if s, err := c.d.Engine.Session(sctx, in.Key); err == nil && s != nil && s.Lang != "" {
+		return s.Lang
+	}
+	lang := strings.ToLower(in.LangHint)
+	if i := strings.IndexAny(lang, "-_"); i > 0 {
+		lang = lang[:i]
+	}
+	if lang == "" {
+		return "nl"
+	}
+	return lang
+}
+
+func parseChat(s string) (int64, bool) {
+	id, err := strconv.ParseInt(s, 10, 64)
+	return id, err == nil && id != 0
+}

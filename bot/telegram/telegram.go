@@ -1,0 +1,473 @@
+// Package telegram is the Telegram channel: a thin adapter between the Bot API (through
+// github.com/go-telegram/bot) and the engine. Students talk to the bot in a private chat;
+// counsellors get case notices in a group and claim cases there. Updates arrive by long
+// polling (held by one replica at a time, under a lease) or by webhook (any replica).
+//
+// The adapter reads only what a turn needs from an update: the user id (turned into the
+// pseudonymous key at once), the chat id (sealed as the return address), the language code,
+// the text or button data. Names, usernames, photos and phone numbers are never read,
+// logged or stored.
+package telegram
+
+import (
+	"context"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"runtime"
+	"runtime/debug"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	tgbot "github.com/go-telegram/bot"
+	"github.com/go-telegram/bot/models"
+
+	"intake/bot"
+)
+
+// Name is the channel's name in conversation keys, sessions, cases and statistics, and the
+// name of its outbox.
+const Name = "telegram"
+
+const (
+	// leaseName is the lease that lets one replica long-poll.
+	leaseName = "telegram-poll"
+	// announceGroup is this channel's consumer group of the announcement stream.
+	announceGroup = "telegram"
+	// secretHeader carries the webhook secret.
+	secretHeader = "X-Telegram-Bot-Api-Secret-Token"
+	// maxUpdateBytes bounds a webhook body; a text update is a few kilobytes.
+	maxUpdateBytes = 1 << 20
+	// turnTimeout bounds the work on one update, 429 waits included.
+	turnTimeout = 30 * time.Second
+	// drainGrace is how long updates already taken in are still handled after Run's
+	// context ended, so their replies are not lost.
+	drainGrace = 10 * time.Second
+	// parallelTurns bounds how many chats are served at once; maxQueued how many updates
+	// may wait for one chat.
+	parallelTurns = 64
+	maxQueued     = 32
+)
+
+// Deps are what the channel works with. Desk and Announcements are needed for a counsellor
+// group, Leases for poll mode.
+type Deps struct {
+	Engine        *bot.Engine
+	Desk          *bot.Desk
+	Names         *bot.Pseudonyms
+	Leases        bot.Leases
+	Announcements bot.Announcements
+	Logger        *slog.Logger
+}
+
+// Channel is the Telegram channel of one replica.
+type Channel struct {
+	cfg     Config
+	d       Deps
+	log     *slog.Logger
+	tg      *tgbot.Bot
+	limits  *limiter
+	chats   *serial
+	cases   caseReader
+	deskURL string
+
+	// stopped ends when Run's context ends: the webhook then refuses updates. drain ends
+	// drainGrace later: updates already taken in are still handled until then (in poll
+	// mode Telegram has usually been told they arrived), later ones are dropped.
+	stopped     context.Context
+	stopStopped context.CancelFunc
+	drain       context.Context
+	stopDrain   context.CancelFunc
+	running     atomic.Bool
+
+	// Timing; tests shorten it.
+	leaseTTL   time.Duration // how long a poll lease lasts without renewal
+	leaseEvery time.Duration // how often the lease is taken or renewed
+	block      time.Duration // how long one outbox or announcement read waits
+}
+
+// New returns the channel. It makes no network call: Run finds out whether the token works.
+func New(cfg Config, d Deps) (*Channel, error) {
+	if err := cfg.check(); err != nil {
+		return nil, err
+	}
+	switch {
+	case cfg.Replica == "":
+		return nil, errors.New("telegram: no replica name (stable per replica, e.g. the host name)")
+	case d.Engine == nil || d.Names == nil:
+		return nil, errors.New("telegram: an engine and pseudonyms are required")
+	case cfg.Mode == ModePoll && d.Leases == nil:
+		return nil, errors.New("telegram: poll mode needs leases, so only one replica polls")
+	case cfg.CounsellorGroup != 0 && (d.Desk == nil || d.Announcements == nil):
+		return nil, errors.New("telegram: a counsellor group needs the desk and the announcement stream")
+	}
+	if d.Logger == nil {
+		d.Logger = slog.Default()
+	}
+	c := &Channel{
+		cfg: cfg, d: d, log: d.Logger.With("channel", Name),
+		limits: newLimiter(), chats: newSerial(parallelTurns, maxQueued),
+		leaseTTL: 15 * time.Second, leaseEvery: 5 * time.Second, block: 2 * time.Second,
+	}
+	if cfg.DeskURL != "" {
+		c.deskURL = strings.TrimRight(cfg.DeskURL, "/") + "/"
+	}
+	if d.Desk != nil {
+		c.cases = d.Desk // not a nil *Desk in the interface
+	}
+	c.stopped, c.stopStopped = context.WithCancel(context.Background())
+	c.drain, c.stopDrain = context.WithCancel(context.Background())
+	opts := []tgbot.Option{
+		tgbot.WithSkipGetMe(),
+		// Our dispatch only queues the update (per chat, see serial), so running it in the
+		// library's one worker keeps the order in which Telegram sent the updates.
+		tgbot.WithNotAsyncHandlers(),
+		tgbot.WithDefaultHandler(c.dispatch),
+		tgbot.WithMiddlewares(c.recoverMiddleware),
+		// The library's defaults print whole updates and answer bodies (names included).
+		tgbot.WithErrorsHandler(c.libraryError),
+		tgbot.WithDebugHandler(func(string, ...any) {}),
+		tgbot.WithAllowedUpdates(tgbot.AllowedUpdates{models.AllowedUpdateMessage, models.AllowedUpdateCallbackQuery}),
+	}
+	if cfg.ServerURL != "" {
+		opts = append(opts, tgbot.WithServerURL(strings.TrimRight(cfg.ServerURL, "/")))
+	}
+	if cfg.Mode == ModeWebhook {
+		opts = append(opts, tgbot.WithWebhookSecretToken(cfg.WebhookSecret))
+	}
+	b, err := tgbot.New(cfg.Token, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("telegram: %s", describe(err))
+	}
+	c.tg = b
+	return c, nil
+}
+
+// Run serves the channel until ctx ends: the long poll (while this replica holds the
+// lease) or the webhook's update queue, the outbox of messages for students, and the
+// counsellor group's notices. It returns an error only when the token is refused; other
+// failures are logged and retried. Call it once.
+func (c *Channel) Run(ctx context.Context) error {
+	if !c.running.CompareAndSwap(false, true) {
+		return errors.New("telegram: Run called twice")
+	}
+	stop := context.AfterFunc(ctx, func() {
+		c.stopStopped()
+		time.AfterFunc(drainGrace, c.stopDrain)
+	})
+	defer stop()
+	defer c.stopDrain()
+	defer c.stopStopped()
+	if err := c.setCommands(ctx); err != nil {
+		return err
+	}
+	c.log.Info("telegram channel running", "config", c.cfg)
+	var wg sync.WaitGroup
+	wg.Go(func() { c.deliverLoop(ctx) })
+	if c.cfg.CounsellorGroup != 0 {
+		wg.Go(func() { c.announceLoop(ctx) })
+	}
+	switch c.cfg.Mode {
+	case ModePoll:
+		wg.Go(func() { c.pollLoop(ctx) })
+	case ModeWebhook:
+		wg.Go(func() { c.tg.StartWebhook(ctx) })
+	}
+	wg.Wait()
+	c.chats.wait() // updates taken in are handled (within drainGrace), their replies sent
+	return nil
+}
+
+// commandDescriptions are the menu texts of the global commands. A command without one
+// here (added to bot.Commands later) is shown with its name.
+var commandDescriptions = map[string]map[string]string{
+	"en": {
+		bot.CmdStart: "Begin again", bot.CmdHelp: "How this chat works", bot.CmdBack: "Go one step back",
+		bot.CmdStop: "Stop now; nothing is sent", bot.CmdForget: "Erase everything about this chat",
+		bot.CmdLanguage: "Switch to Dutch or English", bot.CmdUrgent: "Numbers to call right away",
+		bot.CmdCase: "Your case code, passphrase and messages",
+	},
+	"nl": {
+		bot.CmdStart: "Opnieuw beginnen", bot.CmdHelp: "Zo werkt deze chat", bot.CmdBack: "Eén stap terug",
+		bot.CmdStop: "Nu stoppen; er wordt niets verstuurd", bot.CmdForget: "Alles over dit gesprek wissen",
+		bot.CmdLanguage: "Nederlands of Engels kiezen", bot.CmdUrgent: "Nummers die je meteen kunt bellen",
+		bot.CmdCase: "Je meldcode, wachtwoordzin en berichten",
+	},
+}
+
+// setCommands fills the command menu: English for everyone, Dutch for Dutch apps. A refused
+// token ends Run; anything else only costs the menu, so it is logged.
+func (c *Channel) setCommands(ctx context.Context) error {
+	for _, lang := range []string{"", "nl", "en"} {
+		texts := commandDescriptions[lang]
+		if lang == "" {
+			texts = commandDescriptions["en"]
+		}
+		var cmds []models.BotCommand
+		for _, name := range bot.Commands {
+			desc := texts[name]
+			if desc == "" {
+				desc = "/" + name
+			}
+			cmds = append(cmds, models.BotCommand{Command: name, Description: desc})
+		}
+		// Bounded: an unreachable Telegram at start must not hold up the outbox.
+		sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		_, err := c.tg.SetMyCommands(sctx, &tgbot.SetMyCommandsParams{Commands: cmds, LanguageCode: lang})
+		cancel()
+		switch {
+		case err == nil:
+		case errors.Is(err, tgbot.ErrorUnauthorized), errors.Is(err, tgbot.ErrorNotFound):
+			return fmt.Errorf("telegram: %w", newCallError("setMyCommands", err))
+		default:
+			c.log.Warn("command menu not set", "err", describe(err))
+			return nil
+		}
+	}
+	return nil
+}
+
+// pollLoop long-polls while this replica holds the lease, and tries to take it while it
+// does not.
+func (c *Channel) pollLoop(ctx context.Context) {
+	holder := c.cfg.Replica
+	for {
+		taken := time.Now()
+		held, err := c.lease(ctx, holder)
+		if err != nil && ctx.Err() == nil {
+			c.log.Warn("telegram poll lease unavailable", "err", err)
+		}
+		if held {
+			c.pollWhileHeld(ctx, holder, taken.Add(c.leaseTTL))
+		}
+		if !sleep(ctx, c.leaseEvery) {
+			return
+		}
+	}
+}
+
+// lease takes or renews the poll lease, giving up after leaseEvery: an unanswered Redis
+// must not keep the holder from noticing that its lease runs out.
+func (c *Channel) lease(ctx context.Context, holder string) (bool, error) {
+	lctx, cancel := context.WithTimeout(ctx, c.leaseEvery)
+	defer cancel()
+	return c.d.Leases.Lease(lctx, leaseName, holder, c.leaseTTL)
+}
+
+// pollWhileHeld polls and renews the lease until it is lost, runs out unrenewed, or ctx
+// ends; then it stops polling and gives the lease up. expires is when the lease ends
+// unless renewed: it counts from before the call that took it, so it is never late.
+func (c *Channel) pollWhileHeld(ctx context.Context, holder string, expires time.Time) {
+	c.log.Info("this replica holds the telegram poll lease: polling")
+	pollCtx, stopPolling := context.WithCancel(ctx)
+	polling := make(chan struct{})
+	go func() {
+		defer close(polling)
+		// getUpdates fails while a webhook is set; poll mode means no webhook.
+		if _, err := c.tg.DeleteWebhook(pollCtx, &tgbot.DeleteWebhookParams{}); err != nil && pollCtx.Err() == nil {
+			c.log.Warn("could not remove a webhook before polling", "err", describe(err))
+		}
+		c.tg.Start(pollCtx)
+	}()
+	ticker := time.NewTicker(c.leaseEvery)
+	defer ticker.Stop()
+	// Polling stops one renewal interval before the lease could expire: after expiry,
+	// another replica may poll, and Telegram allows one poller per bot.
+	deadline := time.NewTimer(time.Until(expires) - c.leaseEvery)
+	defer deadline.Stop()
+	for held := true; held; {
+		select {
+		case <-ctx.Done():
+			held = false
+		case <-deadline.C:
+			c.log.Warn("telegram poll lease could not be renewed: polling stops before it expires")
+			held = false
+		case <-ticker.C:
+			start := time.Now()
+			ok, err := c.lease(ctx, holder)
+			switch {
+			case ctx.Err() != nil:
+				held = false
+			case err == nil && ok:
+				deadline.Reset(time.Until(start.Add(c.leaseTTL)) - c.leaseEvery)
+			case err == nil:
+				c.log.Warn("telegram poll lease taken by another replica: polling stops")
+				held = false
+			default:
+				c.log.Warn("telegram poll lease not renewed; trying again", "err", err)
+			}
+		}
+	}
+	stopPolling()
+	<-polling
+	// Give it up now rather than at expiry, so another replica takes over at once. ctx may
+	// be done (shutdown), hence a context of its own.
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+	defer cancel()
+	if err := c.d.Leases.ReleaseLease(rctx, leaseName, holder); err != nil {
+		c.log.Warn("telegram poll lease not released; it expires by itself", "err", err)
+	}
+	c.log.Info("stopped polling telegram")
+}
+
+// deliverLoop sends what the desk queued for students (counsellor messages, proposals).
+func (c *Channel) deliverLoop(ctx context.Context) {
+	var backoff time.Duration
+	for ctx.Err() == nil {
+		_, err := c.d.Engine.Deliver(ctx, Name, c.cfg.Replica, c.block, c.deliver)
+		if err == nil {
+			backoff = 0
+			continue
+		}
+		if ctx.Err() != nil {
+			return
+		}
+		backoff = nextBackoff(backoff)
+		c.log.Warn("telegram outbox: delivery failed; trying again", "err", err, "retry_in", backoff)
+		sleep(ctx, backoff)
+	}
+}
+
+// deliver is the send function of the outbox.
+func (c *Channel) deliver(ctx context.Context, to string, msgs []bot.Message) error {
+	chat, ok := parseChat(to)
+	if !ok {
+		return fmt.Errorf("telegram: unreadable chat address: %w", bot.ErrUnreachable)
+	}
+	return c.sendMessages(ctx, chat, msgs)
+}
+
+// announceLoop posts case notices into the counsellor group.
+func (c *Channel) announceLoop(ctx context.Context) {
+	var backoff time.Duration
+	for ctx.Err() == nil {
+		anns, err := c.d.Announcements.ReadAnnouncements(ctx, announceGroup, c.cfg.Replica, 10, c.block)
+		for _, a := range anns {
+			if err = c.announce(ctx, a); err != nil {
+				break // it stays pending and comes back first on the next read
+			}
+			// Posted is posted: acknowledge even while stopping, or it is posted twice.
+			if err = c.d.Announcements.AckAnnouncement(context.WithoutCancel(ctx), announceGroup, a.ID); err != nil {
+				break
+			}
+		}
+		if err == nil {
+			backoff = 0
+			continue
+		}
+		if ctx.Err() != nil {
+			return
+		}
+		backoff = nextBackoff(backoff)
+		c.log.Warn("telegram counsellor notices: failed; trying again", "err", err, "retry_in", backoff)
+		sleep(ctx, backoff)
+	}
+}
+
+// WebhookHandler receives updates in webhook mode. A request without the right secret
+// token is refused with 401 or 403 and not processed (the library's own handler would
+// answer 200 and drop it silently). In poll mode every request gets 404.
+func (c *Channel) WebhookHandler() http.Handler {
+	if c.cfg.Mode != ModeWebhook {
+		return http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			http.Error(w, "the telegram channel runs in poll mode", http.StatusNotFound)
+		})
+	}
+	inner := c.tg.WebhookHandler()
+	secret := []byte(c.cfg.WebhookSecret)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if c.stopped.Err() != nil {
+			// Run has ended: an update taken now would never be handled. Telegram tries
+			// again later, by then on a replica that runs.
+			http.Error(w, "shutting down", http.StatusServiceUnavailable)
+			return
+		}
+		if r.Method != http.MethodPost {
+			w.Header().Set("Allow", http.MethodPost)
+			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+			return
+		}
+		got := r.Header.Get(secretHeader)
+		if got == "" {
+			c.log.Warn("telegram webhook request refused: no secret token")
+			http.Error(w, "secret token missing", http.StatusUnauthorized)
+			return
+		}
+		if subtle.ConstantTimeCompare([]byte(got), secret) != 1 {
+			c.log.Warn("telegram webhook request refused: wrong secret token")
+			http.Error(w, "wrong secret token", http.StatusForbidden)
+			return
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, maxUpdateBytes)
+		inner(w, r)
+	})
+}
+
+// recoverMiddleware keeps a panic in dispatch from killing the process.
+func (c *Channel) recoverMiddleware(next tgbot.HandlerFunc) tgbot.HandlerFunc {
+	return func(ctx context.Context, b *tgbot.Bot, u *models.Update) {
+		defer c.recoverPanic("dispatch")
+		next(ctx, b, u)
+	}
+}
+
+// recoverPanic, deferred, logs a panic and lets the goroutine go on. The log holds where
+// it happened, never what: a panic value could be built from a message text, and the
+// arguments in a stack trace could be chat ids.
+func (c *Channel) recoverPanic(where string) {
+	p := recover()
+	if p == nil {
+		return
+	}
+	what := fmt.Sprintf("%T", p)
+	if re, ok := p.(runtime.Error); ok {
+		what = re.Error() // the runtime's own words: an index, a nil pointer
+	}
+	c.log.Error("telegram handler panicked; update dropped", "where", where, "panic", what, "stack", stackWithoutArgs(debug.Stack()))
+}
+
+// stackWithoutArgs keeps the function names and lines of a stack trace and drops the
+// argument values.
+func stackWithoutArgs(stack []byte) string {
+	lines := strings.Split(string(stack), "\n")
+	for i, l := range lines {
+		// A frame line is "pkg.(*T).method(0xc000..., {0x...})": the arguments are the
+		// last parenthesised group; they hold no parentheses themselves.
+		if !strings.HasPrefix(l, "\t") && strings.HasSuffix(l, ")") {
+			if open := strings.LastIndex(l, "("); open > 0 {
+				lines[i] = l[:open] + "(…)"
+			}
+		}
+	}
+	return strings.Join(lines, "\n")
+}
+
+// libraryError logs what the library reports (failed polls, bad webhook bodies).
+func (c *Channel) libraryError(err error) {
+	if errors.Is(err, context.Canceled) {
+		return
+	}
+	c.log.Warn("telegram library error", "err", describe(err))
+}
+
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}
+
+func nextBackoff(d time.Duration) time.Duration {
+	if d == 0 {
+		return time.Second
+	}
+	return min(2*d, 30*time.Second)
+}
