@@ -5,6 +5,8 @@ package bottest
 
 import (
 	"context"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -103,3 +105,22 @@ func Desk(t testing.TB, e *bot.Engine, store *redis.Store, counsellors ...string
 
 // Password is the test password of an account made by Desk.
 func Password(name string) string { return name + "-password-1" }
+
+// Screen is an output that tests read while a channel writes to it from other goroutines.
+type Screen struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *Screen) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+// String returns everything written so far.
+func (s *Screen) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}

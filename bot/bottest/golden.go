@@ -23,8 +23,8 @@ var (
 // accepting it with -update.
 func Golden(t testing.TB, path, got string) {
 	t.Helper()
-	got = caseCode.ReplaceAllString(got, "XXXX-XXXX")
-	got = passphrase.ReplaceAllString(got, "xxxx-xxxx-xxxx-xxxx")
+	got = caseCode.ReplaceAllString(got, "[case code]")
+	got = passphrase.ReplaceAllString(got, "[passphrase]")
 	if *update {
 		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 			t.Fatal(err)

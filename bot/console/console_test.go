@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -118,23 +117,8 @@ func waitFor(t *testing.T, out *syncBuffer, re *regexp.Regexp) string {
 	return ""
 }
 
-// syncBuffer is a screen the test can read while the console writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+// syncBuffer is an output read while the channel writes to it.
+type syncBuffer = bottest.Screen
 
 // TestMessageWaitsWhileTerminalIsClosed: a counsellor writes while the student's terminal
 // is closed; the message is printed, once, when the student comes back to the same

@@ -59,14 +59,7 @@ const (
 
 // Deps are what the channel works with. Desk and Announcements are needed only with a
 // counsellor channel.
-type Deps struct {
-	Engine        *bot.Engine
-	Desk          *bot.Desk
-	Names         *bot.Pseudonyms
-	Leases        bot.Leases
-	Announcements bot.Announcements
-	Logger        *slog.Logger
-}
+type Deps = bot.ChannelDeps
 
 // Channel is the Discord channel of one replica.
 type Channel struct {

@@ -55,14 +55,7 @@ const (
 
 // Deps are what the channel works with. Desk and Announcements are needed for a counsellor
 // group, Leases for poll mode.
-type Deps struct {
-	Engine        *bot.Engine
-	Desk          *bot.Desk
-	Names         *bot.Pseudonyms
-	Leases        bot.Leases
-	Announcements bot.Announcements
-	Logger        *slog.Logger
-}
+type Deps = bot.ChannelDeps
 
 // Channel is the Telegram channel of one replica.
 type Channel struct {
