@@ -100,6 +100,7 @@ func TestBrowserCaseJourney(t *testing.T) {
 	if loc := within(t, ctx, "location", chromedp.Location()); !strings.Contains(loc, "/desk/login") {
 		t.Fatalf("the desk did not ask for a login: %s", loc)
 	}
+	checkA11y(t, ctx, "desk login page")
 	within(t, ctx, "type the name", chromedp.SendKeys(chromedp.ID("name"), "anna"))
 	within(t, ctx, "type the password", chromedp.SendKeys(chromedp.ID("password"), bottest.Password("anna")))
 	submit(t, ctx, "log in", chromedp.Click(chromedp.CSS(`form[action="/desk/login"] button`)))
@@ -107,6 +108,8 @@ func TestBrowserCaseJourney(t *testing.T) {
 	if !strings.Contains(page, "Waiting for a counsellor (1)") || !strings.Contains(page, code) {
 		t.Fatalf("the queue does not show the case:\n%s", page)
 	}
+	checkA11y(t, ctx, "desk queue")
+	readmeShot(t, ctx, "desk-queue", "body", "start", 1280, 560)
 
 	// The queue on a phone: each case a card, nothing wider than the screen.
 	within(t, ctx, "phone viewport", chromedp.EmulateViewport(390, 844))
@@ -129,6 +132,7 @@ func TestBrowserCaseJourney(t *testing.T) {
 		}
 	}
 	s.delivered() // the "a counsellor picked up your case" notice
+	checkA11y(t, ctx, "desk case page (claimed)")
 
 	// Write to the student; the message reaches their outbox.
 	const hello = "Hello, I am one of the confidential counsellors. Thank you for telling us."
@@ -171,6 +175,9 @@ func TestBrowserCaseJourney(t *testing.T) {
 	if href := within(t, ctx, "ics link", chromedp.AttributeValue(chromedp.CSS(`a[download]`), "href")); href.Value != "/desk/case/"+code+"/ics" {
 		t.Errorf("no .ics link: %+v", href)
 	}
+
+	checkA11y(t, ctx, "desk case page (booked)")
+	readmeShot(t, ctx, "desk-case", "body", "start", 1280, 800)
 
 	// Screenshots of the case page, at desktop width and on a phone.
 	shot = within(t, ctx, "screenshot desktop", chromedp.FullScreenshot(100))

@@ -106,6 +106,7 @@ func TestBrowserChatWithJS(t *testing.T) {
 		within(t, ctx, "mark the page", chromedp.Evaluate[bool](`window.__same_page = true`))
 	}
 	within(t, ctx, "menu", chromedp.WaitVisible(button(label("menu.report"))))
+	checkA11y(t, ctx, "chat start page")
 
 	steps := []string{"menu.report", "category.stalking", "relation.student_student", "reporter.self"}
 	for i := 0; i+1 < len(steps); i++ {
@@ -117,6 +118,8 @@ func TestBrowserChatWithJS(t *testing.T) {
 	within(t, ctx, "type the story", chromedp.SendKeys(chromedp.ID("text"), "He waits outside my room every evening."+kb.Enter))
 	within(t, ctx, "my bubble", chromedp.WaitVisible(chromedp.Search(`//div[contains(@class,"me")]/p[contains(.,"He waits outside")]`)))
 	within(t, ctx, "profile question", chromedp.WaitVisible(button(label("profile.no"))))
+	checkA11y(t, ctx, "chat question with buttons")
+	readmeShot(t, ctx, "chat-question", "#log .bubble:last-child", "end", 390, 844)
 	steps = []string{"profile.no", "outcome.advice", "contact.chat", "urgency.no", "summary.confirm_talk"}
 	for i := 0; i+1 < len(steps); i++ {
 		clickAndWait(t, ctx, label(steps[i]), label(steps[i+1]))
@@ -131,6 +134,8 @@ func TestBrowserChatWithJS(t *testing.T) {
 		t.Errorf("the log holds %d bubbles; the conversation should grow in place", n)
 	}
 	code := within(t, ctx, "case code", chromedp.Text(chromedp.CSS("#receipt dd.code")))
+	checkA11y(t, ctx, "chat receipt box")
+	readmeShot(t, ctx, "chat-receipt", "#receipt", "center", 390, 844)
 	screenshot(t, ctx, "js-receipt-phone", 390, 844)
 	viewShot(t, ctx, "view-receipt-phone", "#receipt", 390, 844)
 	viewShot(t, ctx, "view-compose-phone", "#compose", 390, 844)
@@ -173,6 +178,9 @@ func TestBrowserChatWithJS(t *testing.T) {
 	if strings.Contains(page, "Shall we talk") || strings.Contains(page, code) {
 		t.Error("after the quick exit, the chat shows the old conversation")
 	}
+
+	submit(t, ctx, "open the privacy page", chromedp.Navigate(f.srv.URL+"/chat/privacy"))
+	checkA11y(t, ctx, "privacy page")
 }
 
 // TestBrowserChatWithoutJS: with scripts off, the same chat works with forms, one page per
