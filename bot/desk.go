@@ -692,14 +692,14 @@ func (e *Engine) Deliver(ctx context.Context, outbox, consumer string, block tim
 		}
 		if err != nil {
 			// Unreadable forever (key gone): drop it rather than block the queue.
-			e.log.Error("undeliverable outbox entry dropped", "outbox", outbox, "err", err)
+			e.log.Error("undeliverable outbox entry dropped", "channel", outboxChannel(outbox), "err", err)
 			if err := e.cfg.Outbox.AckOutbox(ctx, outbox, dv.ID); err != nil {
 				return sent, fmt.Errorf("deliver: %w", err)
 			}
 			continue
 		}
 		if err := send(ctx, p.To, p.Messages); errors.Is(err, ErrUnreachable) {
-			e.log.Warn("student unreachable; message dropped and case marked", "outbox", outbox)
+			e.log.Warn("student unreachable; message dropped and case marked", "channel", outboxChannel(outbox))
 			if err := e.markUnreachable(ctx, p.Code); err != nil {
 				return sent, fmt.Errorf("deliver: %w", err)
 			}
@@ -803,4 +803,11 @@ func (d *Desk) Notice(ctx context.Context, code string) (*QueueItem, error) {
 	}
 	item := d.item(c, &Account{})
 	return &item, nil
+}
+
+// outboxChannel is the channel part of an outbox name ("web" of "web:<key>"): logs name the
+// channel, never the conversation.
+func outboxChannel(outbox string) string {
+	channel, _, _ := strings.Cut(outbox, ":")
+	return channel
 }
