@@ -60,6 +60,9 @@ type Case struct {
 	Unreachable bool `json:"unreachable,omitempty"`
 	// Announced is when the case was last announced to counsellors.
 	Announced time.Time `json:"announced,omitzero"`
+	// Purged is set when the retention purge erased the story, return address and thread;
+	// the coded fields and status stay.
+	Purged bool `json:"purged,omitempty"`
 }
 
 // Slot is one appointment time offered to a student.

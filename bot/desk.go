@@ -46,6 +46,8 @@ type DeskConfig struct {
 	LoginTTL time.Duration
 	Logger   *slog.Logger
 	Now      func() time.Time
+	// Audit, when set, records every desk action on a case (no content).
+	Audit AuditLog
 }
 
 // Desk is what counsellors do with cases: the queue, claims, the anonymous thread,
@@ -162,8 +164,17 @@ type ThreadItem struct {
 	Text string
 }
 
-// Case returns the case for the desk.
+// Case returns the case for the desk; reading a claimed case's content is audited.
 func (d *Desk) Case(ctx context.Context, who *Account, code string) (*CaseDetail, error) {
+	det, err := d.detail(ctx, who, code)
+	if err == nil && det.Mine {
+		d.audit(ctx, who, det.Code, AuditView)
+	}
+	return det, err
+}
+
+// detail is Case without the audit entry.
+func (d *Desk) detail(ctx context.Context, who *Account, code string) (*CaseDetail, error) {
 	if err := mayHandleCases(who); err != nil {
 		return nil, err
 	}
@@ -270,6 +281,7 @@ func (d *Desk) Claim(ctx context.Context, who *Account, code string) error {
 	if err != nil {
 		return err
 	}
+	d.audit(ctx, who, c.Code, AuditClaim)
 	d.entry(ctx, c, Entry{Kind: EntryClaimed})
 	return d.tell(ctx, c, []Message{{Text: d.text(c, msgCaseClaimed, nil)}})
 }
@@ -283,6 +295,7 @@ func (d *Desk) Release(ctx context.Context, who *Account, code string) error {
 	if err != nil {
 		return err
 	}
+	d.audit(ctx, who, c.Code, AuditRelease)
 	d.entry(ctx, c, Entry{Kind: EntryReleased})
 	return nil
 }
@@ -316,6 +329,7 @@ func (d *Desk) Send(ctx context.Context, who *Account, code, text string) error 
 	if err := d.cfg.Cases.AppendEntry(ctx, c.Code, Entry{At: d.cfg.Now().UTC(), From: FromCounsellor, Kind: EntryMessage, Text: d.cfg.Keys.Seal([]byte(text), entryContext(c.Code))}); err != nil {
 		return fmt.Errorf("store message: %w", err)
 	}
+	d.audit(ctx, who, c.Code, AuditMessage)
 	return d.tell(ctx, c, []Message{{Text: d.text(c, msgCaseFromCounsellor, map[string]any{"text": text})}})
 }
 
@@ -357,6 +371,7 @@ func (d *Desk) Propose(ctx context.Context, who *Account, code string, slots []S
 	if err != nil {
 		return err
 	}
+	d.audit(ctx, who, c.Code, AuditPropose)
 	d.entry(ctx, c, Entry{From: FromCounsellor, Kind: EntryProposal, Text: d.cfg.Keys.Seal([]byte(d.describeSlots(c.Lang, slots)), entryContext(c.Code))})
 	var buttons []Button
 	for i, s := range slots {
@@ -401,6 +416,7 @@ func (d *Desk) Close(ctx context.Context, who *Account, code, followUp, referred
 	if err != nil {
 		return err
 	}
+	d.audit(ctx, who, c.Code, AuditClose)
 	d.entry(ctx, c, Entry{Kind: EntryClosed})
 	return d.tell(ctx, c, []Message{{Text: d.text(c, msgCaseClosed, nil)}})
 }
@@ -408,7 +424,7 @@ func (d *Desk) Close(ctx context.Context, who *Account, code, followUp, referred
 // ICS returns the booked appointment as an iCalendar file. It names the case code, the
 // form and the place, never the student.
 func (d *Desk) ICS(ctx context.Context, who *Account, code string) (string, []byte, error) {
-	det, err := d.Case(ctx, who, code)
+	det, err := d.detail(ctx, who, code)
 	if err != nil {
 		return "", nil, err
 	}
@@ -418,6 +434,7 @@ func (d *Desk) ICS(ctx context.Context, who *Account, code string) (string, []by
 	if det.Booked == nil {
 		return "", nil, InvalidError{"No appointment has been booked for this case yet."}
 	}
+	d.audit(ctx, who, det.Code, AuditExport)
 	s := det.Booked
 	stamp := func(t time.Time) string { return t.UTC().Format("20060102T150405Z") }
 	var b strings.Builder
@@ -458,6 +475,18 @@ func (d *Desk) entry(ctx context.Context, c *Case, e Entry) {
 	e.At = d.cfg.Now().UTC()
 	if err := d.cfg.Cases.AppendEntry(ctx, c.Code, e); err != nil {
 		d.log.Error("thread entry not stored", "kind", e.Kind, "err", err)
+	}
+}
+
+// audit records a desk action on a case; a failure is logged, not returned: the action
+// itself succeeded.
+func (d *Desk) audit(ctx context.Context, who *Account, code, action string) {
+	if d.cfg.Audit == nil {
+		return
+	}
+	e := AuditEntry{Day: d.cfg.Now().In(d.cfg.Hours.Loc).Format("2006-01-02"), Account: who.Name, Case: code, Action: action}
+	if err := d.cfg.Audit.Audit(ctx, e); err != nil {
+		d.log.Error("audit entry not stored", "action", action, "err", err)
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -23,6 +24,8 @@ type config struct {
 	localesDir string
 	httpAddr   string
 	sessionTTL time.Duration
+	// retention is how long case content stays after close (registrations: after creation).
+	retention time.Duration
 }
 
 func loadConfig() (config, error) {
@@ -45,7 +48,38 @@ func loadConfig() (config, error) {
 			return c, fmt.Errorf("INTAKE_SESSION_TTL=%q is not a duration of at least 1m (e.g. 24h)", v)
 		}
 	}
+	c.retention = defaultRetention
+	if v := os.Getenv("INTAKE_RETENTION"); v != "" {
+		if c.retention, err = parseRetention(v); err != nil {
+			return c, fmt.Errorf("INTAKE_RETENTION=%q: %v", v, err)
+		}
+	}
 	return c, nil
+}
+
+// defaultRetention is how long case content is kept after close: 90 days.
+const defaultRetention = 90 * 24 * time.Hour
+
+// parseRetention reads a retention time: whole days ("90d") or a Go duration ("2160h"),
+// at least one hour.
+func parseRetention(v string) (time.Duration, error) {
+	var d time.Duration
+	if days, ok := strings.CutSuffix(v, "d"); ok {
+		n, err := strconv.Atoi(days)
+		if err != nil || n < 0 || n > 100*365 {
+			return 0, fmt.Errorf("not a number of days (e.g. 90d)")
+		}
+		d = time.Duration(n) * 24 * time.Hour
+	} else {
+		var err error
+		if d, err = time.ParseDuration(v); err != nil {
+			return 0, fmt.Errorf("not a duration (e.g. 90d or 2160h)")
+		}
+	}
+	if d < time.Hour {
+		return 0, fmt.Errorf("a retention time is at least 1h")
+	}
+	return d, nil
 }
 
 func envOr(name, def string) string {

@@ -21,9 +21,11 @@ func runDesk(args []string, stdout, stderr io.Writer) error {
 const deskUsage = `Usage: intake desk user add NAME [--role counsellor|support|admin]
        intake desk user remove NAME
        intake desk user list
+       intake desk audit [--last N]
 
 Manages the accounts of the counsellor desk in the Redis at REDIS_URL. add asks for the
-password (at least 12 characters); pipe it in to script it: echo "$PW" | intake desk user add anna`
+password (at least 12 characters); pipe it in to script it: echo "$PW" | intake desk user add anna
+audit prints the newest entries of the desk audit log, oldest first: day, account, case, action.`
 
 // desk is runDesk with its input given, for tests.
 func desk(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
@@ -31,8 +33,11 @@ func desk(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		fmt.Fprintln(stderr, deskUsage)
 		return errHelp
 	}
+	if len(args) > 0 && args[0] == "audit" {
+		return deskAudit(args[1:], stdout, stderr)
+	}
 	if len(args) < 2 || args[0] != "user" {
-		return usageError{"usage: intake desk user add|remove|list (see `intake desk --help`)"}
+		return usageError{"usage: intake desk user add|remove|list, or intake desk audit (see `intake desk --help`)"}
 	}
 	verb, rest := args[1], args[2:]
 	fs := newFlags("desk user "+verb, "desk user "+verb+" NAME", stderr)
@@ -119,4 +124,39 @@ func readPassword(stdin io.Reader, stderr io.Writer) (string, error) {
 		return "", fmt.Errorf("read password: %w", err)
 	}
 	return strings.TrimRight(line, "\r\n"), nil
+}
+
+// deskAudit prints the newest entries of the desk audit log.
+func deskAudit(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("desk audit", "desk audit [--last N]", stderr)
+	last := fs.Int("last", 50, "how many of the newest entries to print (0: all)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 || *last < 0 {
+		return usageError{"usage: intake desk audit [--last N] (see `intake desk audit --help`)"}
+	}
+	cfg, err := loadConfig()
+	if err != nil {
+		return err
+	}
+	if cfg.redisURL == "" {
+		return errors.New("REDIS_URL is not set: the audit log lives in the service's Redis (for `intake dev`, use the REDIS_URL it prints)")
+	}
+	store, _, closeStore, err := openStore(cfg, false, stdout)
+	if err != nil {
+		return err
+	}
+	defer closeStore()
+	entries, err := store.AuditEntries(context.Background(), *last)
+	if err != nil {
+		return err
+	}
+	if len(entries) == 0 {
+		fmt.Fprintln(stdout, "the audit log is empty")
+	}
+	for _, e := range entries {
+		fmt.Fprintf(stdout, "%s  %-32s %s  %s\n", e.Day, e.Account, e.Case, e.Action)
+	}
+	return nil
 }

@@ -40,11 +40,12 @@ func commands() []command {
 		{"serve", "run the service for production (needs REDIS_URL, INTAKE_PEPPER, INTAKE_SEAL_KEY)", runServe},
 		{"chat", "talk to the bot in this terminal, or pipe a conversation in", runChat},
 		{"flows", "check, draw and test the flow scripts: flows validate|graph|test", runFlows},
-		{"desk", "manage counsellor desk accounts: desk user add|remove|list", runDesk},
+		{"desk", "manage counsellor desk accounts and read the audit log: desk user add|remove|list, desk audit", runDesk},
 		{"keys", "make the secret keys: keys generate", runKeys},
 		{"bench", "drive simulated students through the default flow and print the figures", runBench},
 		{"report", "write the annual statistics (section 2) from the registry: report --year 2025", runReport},
 		{"registry", "import an earlier year's hand count: registry import FILE.csv", runRegistry},
+		{"purge", "erase the content of cases closed longer ago than the retention time: purge [--older-than 90d]", runPurge},
 		{"help", "show this help", nil},
 	}
 }
@@ -102,5 +103,5 @@ func printHelp(w io.Writer) {
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "Run `intake <command> --help` for the flags of a command.")
 	fmt.Fprintln(w, "Environment: REDIS_URL, INTAKE_PEPPER, INTAKE_SEAL_KEY, INTAKE_FLOWS_DIR, INTAKE_LOCALES_DIR,")
-	fmt.Fprintln(w, "INTAKE_HTTP_ADDR, INTAKE_SESSION_TTL, INTAKE_NUMBER_* (see README.md).")
+	fmt.Fprintln(w, "INTAKE_HTTP_ADDR, INTAKE_SESSION_TTL, INTAKE_RETENTION, INTAKE_NUMBER_* (see README.md).")
 }

@@ -112,6 +112,7 @@ func runService(cfg config, src contentSource, dev, throwaway bool, log *slog.Lo
 	}
 	go svc.watch(ctx, reloadInterval)
 	go svc.reannounce(ctx, reannounceInterval)
+	go svc.purgeLoop(ctx, purgeInterval, cfg.retention)
 	var demoPassword string
 	if dev {
 		// A throwaway counsellor so the desk can be tried at once; it lives only as long

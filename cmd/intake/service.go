@@ -88,6 +88,7 @@ func newService(cfg config, store *redis.Store, source contentSource, log *slog.
 	}
 	desk := bot.NewDesk(bot.DeskConfig{
 		Cases: store, Accounts: store, Outbox: store, Engine: engine, Keys: keys, Logger: log,
+		Audit: store,
 	})
 	return &service{store: store, engine: engine, desk: desk, names: names, source: source, log: log}, nil
 }

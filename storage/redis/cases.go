@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"time"
 
 	goredis "github.com/redis/go-redis/v9"
 
@@ -41,8 +42,11 @@ end
 
 // createCaseScript stores a case once per intake: when the intake already made one it returns
 // that code and writes nothing (so a retried turn announces nothing either).
-// KEYS: case, intake, registry year, pending, open, announce. ARGV: code, case JSON, record
-// id, record JSON, "1" for a handoff (queue and announce it), queue score, announce MAXLEN.
+// A registration enters the done index at once, scored by its creation time, so its sealed
+// story is purged the retention time after it was made.
+// KEYS: case, intake, registry year, pending, open, announce, done. ARGV: code, case JSON,
+// record id, record JSON, "1" for a handoff (queue and announce it), queue score, announce
+// MAXLEN.
 // Returns the case code, or 0 when the code belongs to another intake.
 var createCaseScript = goredis.NewScript(`
 local stored = redis.call('GET', KEYS[2])
@@ -59,6 +63,8 @@ if ARGV[5] == '1' then
 	redis.call('ZADD', KEYS[4], ARGV[6], ARGV[1])
 	redis.call('ZADD', KEYS[5], ARGV[6], ARGV[1])
 	redis.call('XADD', KEYS[6], 'MAXLEN', '~', ARGV[7], '*', 'code', ARGV[1], 'reason', 'new')
+else
+	redis.call('ZADD', KEYS[7], ARGV[6], ARGV[1])
 end
 return ARGV[1]
 `)
@@ -95,9 +101,13 @@ return 1
 // record. The new JSON comes from Go with the next revision already in it; the script only
 // decodes the stored case to read its revision and status, so the case is stored exactly
 // as Go encoded it.
-// KEYS: case, pending, open, then the registry hashes to look for the record in.
+// A closed handoff joins the done index (scored by its closing time) for the retention
+// purge; a handoff that is not closed leaves it. Registrations are left as they are: they
+// joined it when created.
+// KEYS: case, pending, open, done, then the registry hashes to look for the record in.
 // ARGV: code, expected revision, case JSON, "1" to be pending, "1" to be open, queue score,
-// follow-up ("" to leave the record alone), record id, withdrawn status.
+// follow-up ("" to leave the record alone), record id, withdrawn status, done ("1" add,
+// "0" remove, "" leave alone), done score.
 // Returns 1 when saved, 0 on a revision mismatch, -1 when there is no case, -2 when the
 // case is withdrawn, -3 when the follow-up has no registry record to go into.
 var saveCaseScript = goredis.NewScript(luaNullEmpty + `
@@ -114,7 +124,7 @@ if cur['status'] == ARGV[9] then
 end
 if ARGV[7] ~= '' then
 	local key, rec
-	for i = 4, #KEYS do
+	for i = 5, #KEYS do
 		rec = redis.call('HGET', KEYS[i], ARGV[8])
 		if rec then
 			key = KEYS[i]
@@ -140,6 +150,40 @@ if ARGV[5] == '1' then
 else
 	redis.call('ZREM', KEYS[3], ARGV[1])
 end
+if ARGV[10] == '1' then
+	redis.call('ZADD', KEYS[4], ARGV[11], ARGV[1])
+elseif ARGV[10] == '0' then
+	redis.call('ZREM', KEYS[4], ARGV[1])
+end
+return 1
+`)
+
+// purgeCaseScript erases the story, return address and thread of a closed handoff or a
+// registration, marks it purged and bumps its revision (so a desk action that read the case
+// before cannot save the story back), and takes the code off the done index. Cases in any
+// other status keep their content; the code leaves the index all the same.
+// KEYS: case, thread, done. ARGV: code, closed status, registered status.
+// Returns 1 when content was purged, 0 when there was nothing to purge.
+var purgeCaseScript = goredis.NewScript(luaNullEmpty + `
+redis.call('ZREM', KEYS[3], ARGV[1])
+local raw = redis.call('GET', KEYS[1])
+if not raw then
+	return 0
+end
+local c = cjson.decode(raw)
+if c['status'] ~= ARGV[2] and c['status'] ~= ARGV[3] then
+	return 0
+end
+redis.call('DEL', KEYS[2])
+if c['purged'] == true then
+	return 0
+end
+c['story'] = nil
+c['addr'] = nil
+c['purged'] = true
+c['rev'] = (tonumber(c['rev']) or 0) + 1
+nullEmpty(c)
+redis.call('SET', KEYS[1], cjson.encode(c), 'KEEPTTL')
 return 1
 `)
 
@@ -164,6 +208,7 @@ func (s *Store) caseKey(code string) string     { return s.prefix + "{case}:c:" 
 func (s *Store) intakeKey(intake string) string { return s.prefix + "{case}:i:" + intake }
 func (s *Store) pendingKey() string             { return s.prefix + "{case}:pending" }
 func (s *Store) openKey() string                { return s.prefix + "{case}:open" }
+func (s *Store) doneKey() string                { return s.prefix + "{case}:done" }
 func (s *Store) announceKey() string            { return s.prefix + "{case}:announce" }
 func (s *Store) threadKey(code string) string   { return s.prefix + "{case}:t:" + code }
 func (s *Store) registryKey(year int) string {
@@ -203,7 +248,7 @@ func (s *Store) CreateCase(ctx context.Context, c bot.Case, r bot.Record) (strin
 		handoff = "1"
 	}
 	keys := []string{s.caseKey(c.Code), s.intakeKey(c.IntakeID), s.registryKey(r.Year),
-		s.pendingKey(), s.openKey(), s.announceKey()}
+		s.pendingKey(), s.openKey(), s.announceKey(), s.doneKey()}
 	res, err := createCaseScript.Run(ctx, s.c, keys, c.Code, caseJSON, recordID(c.IntakeID),
 		recJSON, handoff, c.Created.UnixMilli(), announceMaxLen).Result()
 	if err != nil {
@@ -284,10 +329,20 @@ func (s *Store) SaveCase(ctx context.Context, c *bot.Case) error {
 	// the script looks in the neighbouring years too. The record id is unique per intake,
 	// so it is found in at most one of them.
 	y := c.Created.Year()
-	keys := []string{s.caseKey(c.Code), s.pendingKey(), s.openKey(),
+	keys := []string{s.caseKey(c.Code), s.pendingKey(), s.openKey(), s.doneKey(),
 		s.registryKey(y), s.registryKey(y + 1), s.registryKey(y - 1)}
+	// A closed handoff waits in the done index for the purge, from its closing time on;
+	// once purged it has nothing left to purge.
+	done, doneAt := "", c.ClosedAt
+	if doneAt.IsZero() {
+		doneAt = c.Created
+	}
+	if handoff {
+		done = flag(c.Status == bot.StatusClosed && !c.Purged)
+	}
 	res, err := saveCaseScript.Run(ctx, s.c, keys, c.Code, c.Rev, caseJSON, pending, open,
-		c.Created.UnixMilli(), followUp, recordID(c.IntakeID), bot.StatusWithdrawn).Int()
+		c.Created.UnixMilli(), followUp, recordID(c.IntakeID), bot.StatusWithdrawn,
+		done, doneAt.UnixMilli()).Int()
 	if err != nil {
 		return fmt.Errorf("save case: %w", err)
 	}
@@ -432,4 +487,40 @@ func (s *Store) Entries(ctx context.Context, code string) ([]bot.Entry, error) {
 		}
 	}
 	return entries, nil
+}
+
+// purgeBatch is how many codes PurgeBefore reads from the done index at a time.
+const purgeBatch = 500
+
+// PurgeBefore erases the content (story, return address, thread) of every closed handoff
+// closed before cutoff and every registration created before it, at most max of them (all
+// when max <= 0), one script per case, and returns how many cases lost content. The cases
+// keep their coded fields and status with Purged set; their registry records are not
+// touched. Running it again purges nothing twice.
+func (s *Store) PurgeBefore(ctx context.Context, cutoff time.Time, max int) (int, error) {
+	n := 0
+	for max <= 0 || n < max {
+		count := int64(purgeBatch)
+		if max > 0 && int64(max-n) < count {
+			count = int64(max - n)
+		}
+		codes, err := s.c.ZRangeByScore(ctx, s.doneKey(), &goredis.ZRangeBy{
+			Min: "-inf", Max: "(" + strconv.FormatInt(cutoff.UnixMilli(), 10), Count: count,
+		}).Result()
+		if err != nil {
+			return n, fmt.Errorf("purge: %w", err)
+		}
+		for _, code := range codes {
+			keys := []string{s.caseKey(code), s.threadKey(code), s.doneKey()}
+			res, err := purgeCaseScript.Run(ctx, s.c, keys, code, bot.StatusClosed, bot.StatusRegistered).Int()
+			if err != nil {
+				return n, fmt.Errorf("purge: %w", err)
+			}
+			n += res
+		}
+		if int64(len(codes)) < count {
+			break
+		}
+	}
+	return n, nil
 }

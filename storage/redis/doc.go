@@ -19,6 +19,9 @@
 //	<p>{case}:i:<intake>        string  none           case code created by that intake
 //	<p>{case}:pending           zset    none           pending handoffs, score = created unix ms
 //	<p>{case}:open              zset    none           pending and claimed handoffs, same score
+//	<p>{case}:done              zset    none           closed handoffs (score = closed unix ms) and
+//	                                                   registrations (created unix ms) whose
+//	                                                   content the retention purge still erases
 //	<p>{case}:t:<code>          list    none           the case's thread: JSON of bot.Entry, oldest first
 //	<p>{case}:reg:<year>        hash    none           record id -> JSON of bot.Record
 //	<p>{case}:announce          stream  MAXLEN ~10000  announcements: fields code, reason
@@ -28,6 +31,8 @@
 //	<p>{desk}:accts             set     none           names of all accounts
 //	<p>{desk}:login:<hash>      string  login TTL      account name of a login session
 //	<p>{desk}:fail:<name>       string  window         failed logins since the window began
+//	<p>{desk}:audit             list    LTRIM 100000   desk audit log, newest first: JSON of
+//	                                                   bot.AuditEntry (day, account, code, action)
 //
 // The braces are Redis Cluster hash tags: a session and its lock share a slot, and so do all
 // case keys (a case, its thread, the indexes, the registry and the announcement stream
@@ -57,13 +62,13 @@
 //
 // Every read-modify-write (take a lock and load the session, check the token and save,
 // create and announce a case once per intake, save a case if its revision is unchanged,
-// withdraw a case, append to a live case's thread, count a failed login) is one Lua
-// script: atomic on the server and one round trip per call. Optimistic WATCH/MULTI would
+// withdraw a case, purge a case's content after retention, append to a live case's thread,
+// count a failed login) is one Lua script: atomic on the server and one round trip per call. Optimistic WATCH/MULTI would
 // be two or more round trips and, on a contended key, retries explode (measured: 1119
 // retries for 200 contended increments; the script: none). Scripts run with EVALSHA and
 // fall back to EVAL when the server has not seen them yet (goredis.Script.Run). Writes of
 // several keys that need no read (an account and the set of names; acknowledge and delete
-// a delivery) are one MULTI pipeline instead: also atomic and one round trip.
+// a delivery; push and trim an audit entry) are one MULTI pipeline instead: also atomic and one round trip.
 //
 // The scripts that change a case or record in place decode and re-encode its JSON with
 // cjson, which cannot keep an empty object apart from an empty array, and Redis and
