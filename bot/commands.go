@@ -23,6 +23,36 @@ const (
 // Commands lists the global commands in the order menus show them.
 var Commands = []string{CmdStart, CmdHelp, CmdBack, CmdStop, CmdForget, CmdLanguage, CmdUrgent, CmdCase}
 
+// commandDescriptions are the short texts of the global commands in platform menus
+// (Telegram's command menu, Discord's slash commands), so both platforms read the same.
+var commandDescriptions = map[string]map[string]string{
+	"en": {
+		CmdStart: "Begin again", CmdHelp: "How this chat works", CmdBack: "Go one step back",
+		CmdStop: "Stop now; nothing is sent", CmdForget: "Erase everything about this chat",
+		CmdLanguage: "Switch to Dutch or English", CmdUrgent: "Numbers to call right away",
+		CmdCase: "Your case code, passphrase and messages",
+	},
+	"nl": {
+		CmdStart: "Opnieuw beginnen", CmdHelp: "Zo werkt deze chat", CmdBack: "Eén stap terug",
+		CmdStop: "Nu stoppen; er wordt niets verstuurd", CmdForget: "Alles over dit gesprek wissen",
+		CmdLanguage: "Nederlands of Engels kiezen", CmdUrgent: "Nummers die je meteen kunt bellen",
+		CmdCase: "Je meldcode, wachtwoordzin en berichten",
+	},
+}
+
+// CommandDescription is a global command's menu text in lang (English for any other
+// language); a command without one is described by its name.
+func CommandDescription(lang, cmd string) string {
+	texts, ok := commandDescriptions[lang]
+	if !ok {
+		texts = commandDescriptions["en"]
+	}
+	if s := texts[cmd]; s != "" {
+		return s
+	}
+	return "/" + cmd
+}
+
 // maxEcho bounds how much of an unknown command is repeated back.
 const maxEcho = 32
 

@@ -14,19 +14,9 @@ import (
 	"intake/locales"
 )
 
-// Numbers are the 24/7 services the urgent command lists. They are configuration, because
-// numbers change and a wrong number at 3 a.m. is worse than none.
-type Numbers struct {
-	Emergency            string
-	SexualViolenceCentre string
-	SuicideLine          string
-	SuicideLineFree      string
-	VictimSupport        string
-	Police               string
-}
-
-// DefaultNumbers are the Dutch national services (DESIGN.md §5).
-var DefaultNumbers = Numbers{
+// DefaultNumbers are the Dutch national services (DESIGN.md §5), shown when the content
+// has no crisis file (flows/crisis.yaml holds the numbers the support officer edits).
+var DefaultNumbers = flows.Numbers{
 	Emergency:            "112",
 	SexualViolenceCentre: "0800-0188",
 	SuicideLine:          "113",
@@ -44,7 +34,7 @@ type Config struct {
 	Outbox   Outbox      // optional: needed to reach students outside their own turns
 	// Accounts counts failed receipt attempts; without it receipts are not rate limited.
 	Accounts AccountStore
-	Numbers  Numbers
+	Numbers  flows.Numbers // used when the content has no crisis file
 	Logger   *slog.Logger
 	// FlowID is the flow a conversation starts with (default "intake").
 	FlowID string
@@ -93,7 +83,7 @@ func NewEngine(cfg Config, content *Content) (*Engine, error) {
 	if cfg.Hours.Loc == nil {
 		cfg.Hours = DefaultOfficeHours()
 	}
-	if cfg.Numbers == (Numbers{}) {
+	if cfg.Numbers.Emergency == "" {
 		cfg.Numbers = DefaultNumbers
 	}
 	e := &Engine{cfg: cfg, log: cfg.Logger}

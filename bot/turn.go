@@ -386,11 +386,7 @@ func (t *turn) data() map[string]any {
 func (e *Engine) numbersData() map[string]any {
 	n := e.cfg.Numbers
 	if c := e.Content().Crisis; c != nil {
-		n = Numbers{
-			Emergency: c.Numbers.Emergency, SexualViolenceCentre: c.Numbers.SexualViolenceCentre,
-			SuicideLine: c.Numbers.SuicideLine, SuicideLineFree: c.Numbers.SuicideLineFree,
-			VictimSupport: c.Numbers.VictimSupport, Police: c.Numbers.Police,
-		}
+		n = c.Numbers
 	}
 	return map[string]any{
 		"emergency": n.Emergency, "sexual_violence_centre": n.SexualViolenceCentre,

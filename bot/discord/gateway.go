@@ -171,35 +171,12 @@ func (c *Channel) onReady(r *discordgo.Ready) {
 	})
 }
 
-// commandDescriptions are the slash-command texts of the global commands, the same as
-// Telegram's command menu. A command without one (added to bot.Commands later) is
-// described by its name.
-var commandDescriptions = map[string]map[string]string{
-	"en": {
-		bot.CmdStart: "Begin again", bot.CmdHelp: "How this chat works", bot.CmdBack: "Go one step back",
-		bot.CmdStop: "Stop now; nothing is sent", bot.CmdForget: "Erase everything about this chat",
-		bot.CmdLanguage: "Switch to Dutch or English", bot.CmdUrgent: "Numbers to call right away",
-		bot.CmdCase: "Your case code, passphrase and messages",
-	},
-	"nl": {
-		bot.CmdStart: "Opnieuw beginnen", bot.CmdHelp: "Zo werkt deze chat", bot.CmdBack: "Eén stap terug",
-		bot.CmdStop: "Nu stoppen; er wordt niets verstuurd", bot.CmdForget: "Alles over dit gesprek wissen",
-		bot.CmdLanguage: "Nederlands of Engels kiezen", bot.CmdUrgent: "Nummers die je meteen kunt bellen",
-		bot.CmdCase: "Je meldcode, wachtwoordzin en berichten",
-	},
-}
-
 // registerCommands sets the global commands as slash commands in DMs with the bot (not in
 // the counsellor guild), described in English and Dutch.
 func (c *Channel) registerCommands(appID string) error {
 	var cmds []*discordgo.ApplicationCommand
 	for _, name := range bot.Commands {
-		desc := func(lang string) string {
-			if s := commandDescriptions[lang][name]; s != "" {
-				return s
-			}
-			return name
-		}
+		desc := func(lang string) string { return bot.CommandDescription(lang, name) }
 		cmds = append(cmds, &discordgo.ApplicationCommand{
 			Type:                     discordgo.ChatApplicationCommand,
 			Name:                     name,

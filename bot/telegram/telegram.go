@@ -175,38 +175,13 @@ func (c *Channel) Run(ctx context.Context) error {
 	return nil
 }
 
-// commandDescriptions are the menu texts of the global commands. A command without one
-// here (added to bot.Commands later) is shown with its name.
-var commandDescriptions = map[string]map[string]string{
-	"en": {
-		bot.CmdStart: "Begin again", bot.CmdHelp: "How this chat works", bot.CmdBack: "Go one step back",
-		bot.CmdStop: "Stop now; nothing is sent", bot.CmdForget: "Erase everything about this chat",
-		bot.CmdLanguage: "Switch to Dutch or English", bot.CmdUrgent: "Numbers to call right away",
-		bot.CmdCase: "Your case code, passphrase and messages",
-	},
-	"nl": {
-		bot.CmdStart: "Opnieuw beginnen", bot.CmdHelp: "Zo werkt deze chat", bot.CmdBack: "Eén stap terug",
-		bot.CmdStop: "Nu stoppen; er wordt niets verstuurd", bot.CmdForget: "Alles over dit gesprek wissen",
-		bot.CmdLanguage: "Nederlands of Engels kiezen", bot.CmdUrgent: "Nummers die je meteen kunt bellen",
-		bot.CmdCase: "Je meldcode, wachtwoordzin en berichten",
-	},
-}
-
 // setCommands fills the command menu: English for everyone, Dutch for Dutch apps. A refused
 // token ends Run; anything else only costs the menu, so it is logged.
 func (c *Channel) setCommands(ctx context.Context) error {
 	for _, lang := range []string{"", "nl", "en"} {
-		texts := commandDescriptions[lang]
-		if lang == "" {
-			texts = commandDescriptions["en"]
-		}
 		var cmds []models.BotCommand
 		for _, name := range bot.Commands {
-			desc := texts[name]
-			if desc == "" {
-				desc = "/" + name
-			}
-			cmds = append(cmds, models.BotCommand{Command: name, Description: desc})
+			cmds = append(cmds, models.BotCommand{Command: name, Description: bot.CommandDescription(lang, name)})
 		}
 		// Bounded: an unreachable Telegram at start must not hold up the outbox.
 		sctx, cancel := context.WithTimeout(ctx, 10*time.Second)

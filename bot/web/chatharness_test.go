@@ -3,7 +3,6 @@ package web_test
 import (
 	"context"
 	"html"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
@@ -109,16 +108,7 @@ func (v *visitor) do(req *http.Request) (*http.Response, string) {
 	if v.ip != "" {
 		req.Header.Set(testIP, v.ip)
 	}
-	resp, err := v.c.Do(req)
-	if err != nil {
-		v.t.Fatalf("%s %s: %v", req.Method, req.URL.Path, err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		v.t.Fatalf("%s %s: read: %v", req.Method, req.URL.Path, err)
-	}
-	return resp, string(body)
+	return fetch(v.t, v.c, req)
 }
 
 func (v *visitor) get(path string) (*http.Response, string) {

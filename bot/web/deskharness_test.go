@@ -175,14 +175,20 @@ func (b *browser) loginAs(name, password, next string) (int, string) {
 
 func (b *browser) do(req *http.Request) (*http.Response, string) {
 	b.t.Helper()
-	resp, err := b.c.Do(req)
+	return fetch(b.t, b.c, req)
+}
+
+// fetch sends req with c and returns the response with its whole body.
+func fetch(t testing.TB, c *http.Client, req *http.Request) (*http.Response, string) {
+	t.Helper()
+	resp, err := c.Do(req)
 	if err != nil {
-		b.t.Fatalf("%s %s: %v", req.Method, req.URL.Path, err)
+		t.Fatalf("%s %s: %v", req.Method, req.URL.Path, err)
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(resp.Body)
 	if err != nil {
-		b.t.Fatalf("%s %s: read: %v", req.Method, req.URL.Path, err)
+		t.Fatalf("%s %s: read: %v", req.Method, req.URL.Path, err)
 	}
 	return resp, string(body)
 }

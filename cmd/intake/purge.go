@@ -59,24 +59,6 @@ func purge(ctx context.Context, store *redis.Store, now time.Time, retention tim
 	return store.PurgeBefore(ctx, now.Add(-retention), 0)
 }
 
-// purgeLoop runs the retention purge every interval until ctx ends.
-func (s *service) purgeLoop(ctx context.Context, interval, retention time.Duration) {
-	tick := time.NewTicker(interval)
-	defer tick.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-			if n, err := purge(ctx, s.store, time.Now(), retention); err != nil {
-				s.log.Error("purging case content past retention failed", "err", err)
-			} else if n > 0 {
-				s.log.Info("case content past retention purged", "cases", n)
-			}
-		}
-	}
-}
-
 func plural(n int, one, many string) string {
 	if n == 1 {
 		return one

@@ -111,8 +111,12 @@ func runService(cfg config, src contentSource, dev, throwaway bool, log *slog.Lo
 		}()
 	}
 	go svc.watch(ctx, reloadInterval)
-	go svc.reannounce(ctx, reannounceInterval)
-	go svc.purgeLoop(ctx, purgeInterval, cfg.retention)
+	go svc.every(ctx, reannounceInterval, "re-announcing waiting cases", func(ctx context.Context) (int, error) {
+		return svc.desk.Reannounce(ctx, svc.store)
+	})
+	go svc.every(ctx, purgeInterval, "purging case content past retention", func(ctx context.Context) (int, error) {
+		return purge(ctx, svc.store, time.Now(), cfg.retention)
+	})
 	var demoPassword string
 	if dev {
 		// A throwaway counsellor so the desk can be tried at once; it lives only as long

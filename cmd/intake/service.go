@@ -198,8 +198,9 @@ func (s contentSource) stamp() string {
 	return out
 }
 
-// reannounce announces again cases that wait too long, until ctx ends.
-func (s *service) reannounce(ctx context.Context, interval time.Duration) {
+// every runs a housekeeping job every interval until ctx ends, logging how many things it
+// did (when any) or why it failed; a failed run is retried at the next tick.
+func (s *service) every(ctx context.Context, interval time.Duration, what string, job func(context.Context) (int, error)) {
 	tick := time.NewTicker(interval)
 	defer tick.Stop()
 	for {
@@ -207,10 +208,10 @@ func (s *service) reannounce(ctx context.Context, interval time.Duration) {
 		case <-ctx.Done():
 			return
 		case <-tick.C:
-			if n, err := s.desk.Reannounce(ctx, s.store); err != nil {
-				s.log.Error("re-announcing waiting cases failed", "err", err)
+			if n, err := job(ctx); err != nil {
+				s.log.Error(what+" failed", "err", err)
 			} else if n > 0 {
-				s.log.Info("waiting cases announced again", "cases", n)
+				s.log.Info(what+" done", "count", n)
 			}
 		}
 	}
