@@ -282,6 +282,9 @@ func (d *Desk) Claim(ctx context.Context, who *Account, code string) error {
 		return err
 	}
 	d.audit(ctx, who, c.Code, AuditClaim)
+	if d.cfg.Engine != nil {
+		d.cfg.Engine.Meter().Claimed()
+	}
 	d.entry(ctx, c, Entry{Kind: EntryClaimed})
 	return d.tell(ctx, c, []Message{{Text: d.text(c, msgCaseClaimed, nil)}})
 }
@@ -727,7 +730,9 @@ func (e *Engine) Deliver(ctx context.Context, outbox, consumer string, block tim
 			}
 			continue
 		}
-		if err := send(ctx, p.To, p.Messages); errors.Is(err, ErrUnreachable) {
+		err = send(ctx, p.To, p.Messages)
+		e.cfg.Meter.Delivered(outboxChannel(outbox), err != nil)
+		if errors.Is(err, ErrUnreachable) {
 			e.log.Warn("student unreachable; message dropped and case marked", "channel", outboxChannel(outbox))
 			if err := e.markUnreachable(ctx, p.Code); err != nil {
 				return sent, fmt.Errorf("deliver: %w", err)

@@ -44,6 +44,8 @@ type Config struct {
 	MaxText int
 	// Hours are the office hours; their time zone is the one appointment times are shown in.
 	Hours OfficeHours
+	// Meter counts turns, deliveries, claims and rate-limit hits; optional.
+	Meter Meter
 	Now   func() time.Time
 }
 
@@ -79,6 +81,9 @@ func NewEngine(cfg Config, content *Content) (*Engine, error) {
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.Meter == nil {
+		cfg.Meter = noMeter{}
 	}
 	if cfg.Hours.Loc == nil {
 		cfg.Hours = DefaultOfficeHours()
@@ -145,11 +150,13 @@ func (e *Engine) Handle(ctx context.Context, in Inbound) (Reply, error) {
 		return e.failure(in, ""), errors.New("handle: inbound without conversation key")
 	}
 	const attempts = 3
+	start := time.Now()
 	for attempt := 1; ; attempt++ {
 		r, lang, err := e.turnOnce(ctx, in)
 		if errors.Is(err, ErrLockLost) && attempt < attempts {
 			continue
 		}
+		e.cfg.Meter.Turn(in.Channel, time.Since(start), err != nil)
 		if err != nil {
 			return e.failure(in, lang), fmt.Errorf("handle: %w", err)
 		}
