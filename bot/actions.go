@@ -47,7 +47,7 @@ func (t *turn) action(name string) error {
 // sealAddress seals where the student can be reached, bound to the case.
 func (e *Engine) sealAddress(code string, a Address) []byte {
 	plain, _ := json.Marshal(a) // a struct of strings always encodes
-	return e.cfg.Keys.Seal(plain, []byte("addr:"+code))
+	return e.cfg.Keys.Seal(plain, sealContext(SealedAddress, code))
 }
 
 // store hands the intake over. The store keeps one case per intake, so a turn retried
@@ -86,7 +86,7 @@ func (t *turn) store(kind string) error {
 	}
 	seal := func() {
 		if story != "" {
-			c.Story = t.e.cfg.Keys.Seal([]byte(story), []byte("story:"+c.Code))
+			c.Story = t.e.cfg.Keys.Seal([]byte(story), sealContext(SealedStory, c.Code))
 		}
 		if t.s.Reply.Outbox != "" && kind == CaseHandoff {
 			c.ReturnAddr = t.e.sealAddress(c.Code, t.s.Reply)

@@ -18,6 +18,7 @@ const (
 	kindHelpItem = "hd" // arg: option index whose definition to show
 	kindHelpBack = "hb" // back to the question
 	kindLanguage = "l"  // arg: language; valid at any time
+	kindRetry    = "r"  // run the action the cap on new cases refused again
 )
 
 // languageNames are shown in their own language, so a student finds theirs whatever the
@@ -89,6 +90,8 @@ func (t *turn) button(data string) error {
 	}
 	n := t.node()
 	switch kind {
+	case kindRetry:
+		return t.retry()
 	case kindOption:
 		i, err := strconv.Atoi(arg)
 		if err != nil || i < 0 || i >= len(n.Options) {
@@ -102,6 +105,11 @@ func (t *turn) button(data string) error {
 		t.setVar(n.Set, "")
 		return t.move(n.Next)
 	case kindHelp:
+		if !hasHelp(n) {
+			// Only a forged tap gets here; a help menu without help would be a message
+			// with a button and no words, which Telegram refuses to send.
+			return t.stale()
+		}
 		return t.helpMenu(n)
 	case kindHelpItem:
 		i, err := strconv.Atoi(arg)

@@ -37,19 +37,24 @@ type Case struct {
 	Fields   map[string]string `json:"fields"`
 	Story    []byte            `json:"story,omitempty"`
 	// ReturnAddr is the sealed Address for counsellor replies.
-	ReturnAddr []byte    `json:"addr,omitempty"`
-	Created    time.Time `json:"created"`
+	ReturnAddr []byte `json:"addr,omitempty"`
+	// Created is when the intake handed over. The store holds only its day in clear; the
+	// exact moment is in Clock while the case is open (see caseclock.go).
+	Created time.Time `json:"created"`
 	// Rev is the revision SaveCase checks, so two desk actions never overwrite each other.
 	Rev int `json:"rev"`
-	// PassHash is the Argon2id hash of the receipt passphrase; the passphrase itself is
+	// PassHash is the salted hash of the receipt passphrase (CheckReceipt); the passphrase itself is
 	// never stored outside the student's sealed session.
-	PassHash   string    `json:"pass,omitempty"`
-	Counsellor string    `json:"by,omitempty"`
-	ClaimedAt  time.Time `json:"claimed,omitzero"`
+	PassHash   string `json:"pass,omitempty"`
+	Counsellor string `json:"by,omitempty"`
+	// ClaimedAt is kept, sealed in Clock, only while the case is open.
+	ClaimedAt time.Time `json:"claimed,omitzero"`
+	// ClosedAt is stored as a day.
 	ClosedAt   time.Time `json:"closed,omitzero"`
 	FollowUp   string    `json:"followup,omitempty"`
 	ReferredTo string    `json:"referred,omitempty"`
-	// Proposal is the open appointment proposal, Booked the slot the student picked.
+	// Proposal is the open appointment proposal, Booked the slot the student picked. While
+	// the case is open both are sealed in Clock; a closed case keeps the booked slot's day.
 	Proposal *Proposal `json:"proposal,omitempty"`
 	Booked   *Slot     `json:"booked,omitempty"`
 	// Urgent lists why the case is urgent (the rules, never the words); urgent cases lead
@@ -58,8 +63,12 @@ type Case struct {
 	// Unreachable is set when the student's channel refused a message for good (they
 	// blocked the bot); a new message from the student clears it.
 	Unreachable bool `json:"unreachable,omitempty"`
-	// Announced is when the case was last announced to counsellors.
+	// Announced is when the case was last announced to counsellors; kept, sealed in Clock,
+	// only while the case is open.
 	Announced time.Time `json:"announced,omitzero"`
+	// Clock is the sealed caseClock of an open case: its exact times and appointment. The
+	// engine and the desk fill the fields above from it when they read a case, and nil it.
+	Clock []byte `json:"clock,omitempty"`
 	// Purged is set when the retention purge erased the story, return address and thread;
 	// the coded fields and status stay.
 	Purged bool `json:"purged,omitempty"`
@@ -97,6 +106,7 @@ const (
 )
 
 // Entry is one event in a case thread. Text is sealed; events without text have none.
+// At is stored as a day: the thread keeps its order, not the time of day.
 type Entry struct {
 	At   time.Time `json:"at"`
 	From string    `json:"from,omitempty"`

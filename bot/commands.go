@@ -58,10 +58,7 @@ const maxEcho = 32
 
 // command handles "/name [arg]". Telegram appends "@botname" in groups; it is dropped.
 func (t *turn) command(text string) error {
-	name, arg, _ := strings.Cut(strings.TrimPrefix(text, "/"), " ")
-	name, _, _ = strings.Cut(name, "@")
-	name = strings.ToLower(name)
-	arg = strings.ToLower(strings.TrimSpace(arg))
+	name, arg := commandOf(text)
 	switch name {
 	case CmdStart:
 		return t.greet()
@@ -105,6 +102,13 @@ func (t *turn) command(text string) error {
 	return t.prompt(false)
 }
 
+// commandOf splits "/Name@bot arg" into the command's name and argument, both lower case.
+func commandOf(text string) (name, arg string) {
+	name, arg, _ = strings.Cut(strings.TrimPrefix(text, "/"), " ")
+	name, _, _ = strings.Cut(name, "@")
+	return strings.ToLower(name), strings.ToLower(strings.TrimSpace(arg))
+}
+
 // echo shortens what the student typed before it is repeated to them.
 func echo(s string) string {
 	s, _, _ = strings.Cut(s, " ")
@@ -123,7 +127,7 @@ func (t *turn) back() error {
 	}
 	prev := t.s.History[len(t.s.History)-1]
 	t.s.History = t.s.History[:len(t.s.History)-1]
-	t.s.Return = ""
+	t.s.Return, t.s.Retry = "", false
 	t.s.Node = prev
 	t.s.Seq++
 	t.say(msgBackDone, nil)

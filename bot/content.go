@@ -69,7 +69,8 @@ var EngineMessages = []string{
 	msgCaseDeclined, msgCaseClosed, msgCaseSent, msgCaseNone, msgCaseShow, msgCaseStale,
 	msgCaseBackToMenu, msgCaseThreadStudent, msgCaseThreadCounsellor,
 	msgCrisis, msgCrisisSafe, msgCrisisUnsafe, msgCrisisGlad, msgCrisisCall, msgUrgentButton,
-	msgReceiptWrong, msgReceiptWait, MsgTextOnly,
+	msgReceiptWrong, msgReceiptWait, MsgTextOnly, MsgSlowDown, msgCasesBusy, msgCasesBusyRetry,
+	MsgPrivacy, msgDay, msgDays, msgHour, msgHours, msgMinute, msgMinutes,
 	"form.in_person_ssc", "form.in_person_phs", "form.teams", "form.phone",
 }
 

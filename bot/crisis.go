@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
 	"time"
 )
@@ -34,15 +35,33 @@ func (e *Engine) crisisSignal(text string) bool {
 // whether they are safe right now. The turn then goes on as usual, so nothing the student
 // wrote is lost, and the conversation continues where it was.
 func (t *turn) crisis() {
-	first := t.out
-	t.out = nil
-	t.say(msgCrisis, t.e.numbersData())
-	t.attach([]Button{
-		{Label: t.text1(msgCrisisSafe), Data: "g:" + cmdSafe},
-		{Label: t.text1(msgCrisisUnsafe), Data: "g:" + cmdUnsafe},
-	})
-	t.out = append(t.out, first...)
+	if m, err := t.e.crisisReply(t.log, t.lang()); err != nil {
+		t.log.Error("message not rendered", "id", msgCrisis, "lang", t.lang(), "err", err)
+	} else {
+		t.out = append([]Message{m}, t.out...)
+	}
 	t.markUrgent(UrgentCrisis)
+}
+
+// crisisReply is the reply to a crisis signal in lang: the 24/7 numbers, and whether they
+// are safe right now with a button for each answer. A label that cannot be rendered leaves
+// its button out, never the numbers.
+func (e *Engine) crisisReply(log *slog.Logger, lang string) (Message, error) {
+	cat := e.Content().Catalog
+	text, err := cat.Text(lang, msgCrisis, e.numbersData())
+	if err != nil {
+		return Message{}, err
+	}
+	m := Message{Text: text}
+	for _, b := range []struct{ label, cmd string }{{msgCrisisSafe, cmdSafe}, {msgCrisisUnsafe, cmdUnsafe}} {
+		label, err := cat.Text(lang, b.label, nil)
+		if err != nil {
+			log.Error("label not rendered", "id", b.label, "lang", lang, "err", err)
+			continue
+		}
+		m.Buttons = append(m.Buttons, Button{Label: label, Data: "g:" + b.cmd})
+	}
+	return m, nil
 }
 
 // markUrgent records an urgency reason in the session, and on the case when there is one.
@@ -55,7 +74,7 @@ func (t *turn) markUrgent(reason string) {
 	}
 	if err := t.e.markCaseUrgent(t.ctx, t.s.CaseCode, reason); err != nil {
 		// The student's reply matters more than the flag: log it and go on.
-		t.e.log.Error("case not marked urgent", "reason", reason, "err", err)
+		t.log.Error("case not marked urgent", "reason", reason, "err", err)
 	}
 }
 
@@ -78,7 +97,7 @@ func (e *Engine) markCaseUrgent(ctx context.Context, code, reason string) error 
 		if err != nil {
 			return err
 		}
-		if a, ok := e.cfg.Cases.(Announcements); ok && c.Status == StatusPending {
+		if a, ok := announcementsOf(e.cfg.Cases); ok && c.Status == StatusPending {
 			return a.Announce(ctx, Announcement{Code: code, Reason: "urgent"})
 		}
 		return nil

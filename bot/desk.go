@@ -82,6 +82,7 @@ func NewDesk(cfg DeskConfig) *Desk {
 	if cfg.Hours.Loc == nil {
 		cfg.Hours = DefaultOfficeHours()
 	}
+	cfg.Cases = withClock(cfg.Cases, cfg.Keys, cfg.Hours)
 	return &Desk{cfg: cfg, log: cfg.Logger}
 }
 
@@ -128,6 +129,27 @@ func (d *Desk) Queue(ctx context.Context, who *Account) (pending, mine []QueueIt
 	sort.SliceStable(pending, func(i, j int) bool { return len(pending[i].Urgent) > 0 && len(pending[j].Urgent) == 0 })
 	sort.SliceStable(mine, func(i, j int) bool { return len(mine[i].Urgent) > 0 && len(mine[j].Urgent) == 0 })
 	return pending, mine, nil
+}
+
+// PendingStats says how many cases wait for a counsellor and when the oldest of them
+// arrived, exactly (the zero time when none waits), for the metrics. Only the desk can say
+// it to the minute: the store keeps the exact arrival of a case sealed.
+func (d *Desk) PendingStats(ctx context.Context) (int, time.Time, error) {
+	open, err := d.cfg.Cases.OpenCases(ctx)
+	if err != nil {
+		return 0, time.Time{}, fmt.Errorf("pending stats: %w", err)
+	}
+	n, oldest := 0, time.Time{}
+	for _, c := range open {
+		if c.Status != StatusPending {
+			continue
+		}
+		n++
+		if oldest.IsZero() || c.Created.Before(oldest) {
+			oldest = c.Created
+		}
+	}
+	return n, oldest, nil
 }
 
 func (d *Desk) item(c *Case, who *Account) QueueItem {
@@ -191,7 +213,7 @@ func (d *Desk) detail(ctx context.Context, who *Account, code string) (*CaseDeta
 		return det, nil
 	}
 	if len(c.Story) > 0 {
-		story, err := d.cfg.Keys.Open(c.Story, []byte("story:"+c.Code))
+		story, err := d.cfg.Keys.Open(c.Story, sealContext(SealedStory, c.Code))
 		if err != nil {
 			return nil, fmt.Errorf("open story of a case: %w", err)
 		}
@@ -215,7 +237,7 @@ func (d *Desk) detail(ctx context.Context, who *Account, code string) (*CaseDeta
 	return det, nil
 }
 
-func entryContext(code string) []byte { return []byte("thread:" + code) }
+func entryContext(code string) []byte { return sealContext(SealedEntry, code) }
 
 // load returns a case by code; a code that is malformed or unknown is ErrNotFound.
 func (d *Desk) load(ctx context.Context, code string) (*Case, error) {
@@ -437,6 +459,10 @@ func (d *Desk) ICS(ctx context.Context, who *Account, code string) (string, []by
 	if det.Booked == nil {
 		return "", nil, InvalidError{"No appointment has been booked for this case yet."}
 	}
+	if det.Status != StatusClaimed {
+		// A closed case keeps only the day of its appointment (see caseclock.go).
+		return "", nil, InvalidError{"The case is closed; only the day of its appointment is kept, so there is no calendar file."}
+	}
 	d.audit(ctx, who, det.Code, AuditExport)
 	s := det.Booked
 	stamp := func(t time.Time) string { return t.UTC().Format("20060102T150405Z") }
@@ -655,11 +681,12 @@ func (d *Desk) Accounts(ctx context.Context) ([]Account, error) {
 	return list, nil
 }
 
-// describeSlots is the thread's record of a proposal.
+// describeSlots is the thread's record of a proposal: the days, not the times (the thread
+// keeps days only; the open case's sealed clock holds the proposal itself).
 func (d *Desk) describeSlots(lang string, slots []Slot) string {
 	var parts []string
 	for _, s := range slots {
-		parts = append(parts, d.cfg.Engine.slotLabel(lang, s))
+		parts = append(parts, d.cfg.Engine.slotDay(lang, s))
 	}
 	return strings.Join(parts, "\n")
 }
@@ -686,7 +713,7 @@ func (e *Engine) enqueue(ctx context.Context, c *Case, msgs []Message) error {
 	if err != nil {
 		return fmt.Errorf("encode delivery: %w", err)
 	}
-	if err := e.cfg.Outbox.Enqueue(ctx, addr.Outbox, e.cfg.Keys.Seal(plain, []byte("out:"+addr.Outbox))); err != nil {
+	if err := e.cfg.Outbox.Enqueue(ctx, addr.Outbox, e.cfg.Keys.Seal(plain, sealContext(SealedOutbox, addr.Outbox))); err != nil {
 		return fmt.Errorf("queue message for the student: %w", err)
 	}
 	return nil
@@ -694,7 +721,7 @@ func (e *Engine) enqueue(ctx context.Context, c *Case, msgs []Message) error {
 
 func (e *Engine) openAddress(c *Case) (Address, error) {
 	var a Address
-	plain, err := e.cfg.Keys.Open(c.ReturnAddr, []byte("addr:"+c.Code))
+	plain, err := e.cfg.Keys.Open(c.ReturnAddr, sealContext(SealedAddress, c.Code))
 	if err != nil {
 		return a, fmt.Errorf("open return address: %w", err)
 	}
@@ -717,7 +744,7 @@ func (e *Engine) Deliver(ctx context.Context, outbox, consumer string, block tim
 	}
 	sent := 0
 	for _, dv := range ds {
-		plain, err := e.cfg.Keys.Open(dv.Sealed, []byte("out:"+outbox))
+		plain, err := e.cfg.Keys.Open(dv.Sealed, sealContext(SealedOutbox, outbox))
 		var p deliveryPayload
 		if err == nil {
 			err = json.Unmarshal(plain, &p)

@@ -69,7 +69,7 @@ func TestCaseFromHandoffToClose(t *testing.T) {
 
 	sess := s.session()
 	c, _ := store.GetCase(ctx, code)
-	if !bot.CheckSecret(c.PassHash, sess.Pass) || !strings.Contains(texts(s.last), sess.Pass) {
+	if !bot.CheckReceipt(c.PassHash, sess.Pass) || !strings.Contains(texts(s.last), sess.Pass) {
 		t.Fatalf("the passphrase shown must match the stored hash")
 	}
 	pending, _, err := d.Queue(ctx, anna)

@@ -46,7 +46,16 @@ type Config struct {
 	Hours OfficeHours
 	// Meter counts turns, deliveries, claims and rate-limit hits; optional.
 	Meter Meter
-	Now   func() time.Time
+	// Sent keeps the marks of replies that reached the student (see Delivered); optional:
+	// without it only this process knows, and a repeated update from another replica's
+	// turn gets its reply again.
+	Sent SentMarks
+	// SessionTTL and Retention are what the store and the purge are configured with (an idle
+	// session's lifetime; how long case content stays after close). The engine only tells
+	// the student, in the privacy text, so the text cannot drift from the configuration.
+	SessionTTL time.Duration
+	Retention  time.Duration
+	Now        func() time.Time
 }
 
 // Engine runs conversations. It holds no per-conversation state: every turn loads the
@@ -57,6 +66,8 @@ type Engine struct {
 	content atomic.Pointer[Content]
 	// versions keeps every flow version seen, by hash, so pinned sessions can finish on it.
 	versions sync.Map
+	// marks batches the delivery marks of replies (see Delivered).
+	marks *markBatch
 }
 
 // DefaultMaxText leaves room under Telegram's 4096-character message limit.
@@ -91,7 +102,14 @@ func NewEngine(cfg Config, content *Content) (*Engine, error) {
 	if cfg.Numbers.Emergency == "" {
 		cfg.Numbers = DefaultNumbers
 	}
-	e := &Engine{cfg: cfg, log: cfg.Logger}
+	if cfg.SessionTTL <= 0 {
+		cfg.SessionTTL = DefaultSessionTTL
+	}
+	if cfg.Retention <= 0 {
+		cfg.Retention = DefaultRetention
+	}
+	cfg.Cases = withClock(cfg.Cases, cfg.Keys, cfg.Hours)
+	e := &Engine{cfg: cfg, log: cfg.Logger, marks: newMarkBatch(cfg.Sent, cfg.Logger)}
 	if err := e.Publish(context.Background(), content); err != nil {
 		return nil, err
 	}
@@ -151,20 +169,26 @@ func (e *Engine) Handle(ctx context.Context, in Inbound) (Reply, error) {
 	}
 	const attempts = 3
 	start := time.Now()
+	// The turn's log lines carry a random id, never anything derived from the student, so
+	// an operator can follow one turn through the log without learning whose it was. The
+	// id is in the returned error too, which the channel logs.
+	id := randomID()
+	log := e.log.With("turn", id)
 	for attempt := 1; ; attempt++ {
-		r, lang, err := e.turnOnce(ctx, in)
+		r, lang, err := e.turnOnce(ctx, in, log)
 		if errors.Is(err, ErrLockLost) && attempt < attempts {
 			continue
 		}
 		e.cfg.Meter.Turn(in.Channel, time.Since(start), err != nil)
+		log.Debug("turn handled", "channel", in.Channel, "took", time.Since(start), "failed", err != nil)
 		if err != nil {
-			return e.failure(in, lang), fmt.Errorf("handle: %w", err)
+			return e.failure(in, lang), fmt.Errorf("handle (turn %s): %w", id, err)
 		}
 		return r, nil
 	}
 }
 
-func (e *Engine) turnOnce(ctx context.Context, in Inbound) (Reply, string, error) {
+func (e *Engine) turnOnce(ctx context.Context, in Inbound, log *slog.Logger) (Reply, string, error) {
 	lockCtx, cancel := context.WithTimeout(ctx, e.cfg.LockWait)
 	lock, data, err := e.cfg.Sessions.Lock(lockCtx, in.Key)
 	cancel()
@@ -176,17 +200,19 @@ func (e *Engine) turnOnce(ctx context.Context, in Inbound) (Reply, string, error
 	done, cancelDone := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancelDone()
 
-	s, unreadable := e.openSession(in.Key, data)
+	s, unreadable := e.openSession(log, in.Key, data)
 	t := e.newTurn(ctx, in, s)
+	t.log = log
 	if unreadable {
 		t.say(msgFlowChanged, nil)
 	}
-	if err := t.run(); err != nil {
+	if err := t.runSafely(); err != nil {
 		if uerr := e.cfg.Sessions.Unlock(done, lock); uerr != nil {
-			e.log.Warn("unlock after failed turn", "err", uerr)
+			log.Warn("unlock after failed turn", "err", uerr)
 		}
 		return Reply{}, t.lang(), err
 	}
+	t.keepReply()
 	if t.erase {
 		err = e.cfg.Sessions.Delete(done, lock)
 	} else {
@@ -195,14 +221,14 @@ func (e *Engine) turnOnce(ctx context.Context, in Inbound) (Reply, string, error
 	if err != nil {
 		return Reply{}, t.lang(), fmt.Errorf("save conversation: %w", err)
 	}
-	return Reply{Messages: t.out, Path: t.path}, t.lang(), nil
+	return Reply{Messages: t.out, Path: t.path, Repeat: t.repeated}, t.lang(), nil
 }
 
-func sessionContext(key string) []byte { return []byte("session:" + key) }
+func sessionContext(key string) []byte { return sealContext(SealedSession, key) }
 
 // openSession unseals a stored session. An unreadable one (key rotated away, corrupted) is
 // replaced by a fresh start rather than leaving the student stuck on an error forever.
-func (e *Engine) openSession(key string, data []byte) (*Session, bool) {
+func (e *Engine) openSession(log *slog.Logger, key string, data []byte) (*Session, bool) {
 	if data == nil {
 		return nil, false
 	}
@@ -213,16 +239,27 @@ func (e *Engine) openSession(key string, data []byte) (*Session, bool) {
 			return &s, false
 		}
 	}
-	e.log.Warn("stored session unreadable; starting the conversation again", "err", err)
+	log.Warn("stored session unreadable; starting the conversation again", "err", err)
 	return nil, true
 }
 
 func (e *Engine) saveSession(ctx context.Context, lock Lock, s *Session) error {
+	sealed, err := e.SealSession(lock.Key, s)
+	if err != nil {
+		return err
+	}
+	return e.cfg.Sessions.Save(ctx, lock, sealed)
+}
+
+// SealSession encodes and seals s for the conversation key, exactly as a turn stores it.
+// `intake bench` fills Redis with realistic sessions through it without running each
+// conversation.
+func (e *Engine) SealSession(key string, s *Session) ([]byte, error) {
 	plain, err := json.Marshal(s)
 	if err != nil {
-		return fmt.Errorf("encode session: %w", err)
+		return nil, fmt.Errorf("encode session: %w", err)
 	}
-	return e.cfg.Sessions.Save(ctx, lock, e.cfg.Keys.Seal(plain, sessionContext(lock.Key)))
+	return e.cfg.Keys.Seal(plain, sessionContext(key)), nil
 }
 
 // Session returns a copy of the stored session of a conversation, or nil. It takes the
@@ -235,7 +272,7 @@ func (e *Engine) Session(ctx context.Context, key string) (*Session, error) {
 	if err := e.cfg.Sessions.Unlock(ctx, lock); err != nil {
 		return nil, fmt.Errorf("unlock conversation: %w", err)
 	}
-	s, _ := e.openSession(key, data)
+	s, _ := e.openSession(e.log, key, data)
 	return s, nil
 }
 

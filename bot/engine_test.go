@@ -202,7 +202,12 @@ func TestGermanGreetingOffersDutchAndEnglish(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if texts(r) != de+"\n" {
+	// Before choosing, the student reads in German what is kept about them.
+	privacy, err := e.Content().Catalog.Text("de", bot.MsgPrivacy, e.PrivacyData("de"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if texts(r) != de+"\n"+privacy+"\n" {
 		t.Errorf("German greeting:\n%s", texts(r))
 	}
 	if got := labels(buttons(r)); !reflect.DeepEqual(got, []string{"Nederlands", "English"}) {
@@ -372,13 +377,15 @@ func TestConcurrentTurnsNeverInterleave(t *testing.T) {
 }
 
 // TestDuplicateUpdateHandledOnce: a platform delivering the same update twice gets one
-// answer; the second is silent and changes nothing.
+// answer once its reply was delivered; the second is silent and changes nothing.
 func TestDuplicateUpdateHandledOnce(t *testing.T) {
 	e, _ := newEngine(t)
 	s := newStudent(t, e, "en")
 	toCategory(t, s)
 	tap := bot.Inbound{UpdateID: "42", Data: buttons(s.last)[0].Data}
-	s.send(tap)
+	first := s.send(tap)
+	tap.Key = s.key
+	e.Delivered(tap, first)
 	node := s.node()
 	r := s.send(tap)
 	if len(r.Messages) != 0 || s.node() != node {

@@ -9,6 +9,8 @@ import (
 	"encoding/base32"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 )
 
 // KeySize is the length of the pepper and of each sealing key, in bytes.
@@ -51,10 +53,16 @@ type Keyring struct {
 	aeads   map[byte]cipher.AEAD
 }
 
-// NewKeyring returns a keyring whose current key is keys[current].
+// NewKeyring returns a keyring whose current key is keys[current]. It checks only the
+// length of each key, so tests may use simple ones; keys from outside go through CheckKey
+// first.
 func NewKeyring(keys map[byte][]byte, current byte) (*Keyring, error) {
 	k := &Keyring{current: current, aeads: map[byte]cipher.AEAD{}}
 	for id, key := range keys {
+		if id == 0 {
+			// KeyID answers 0 for an empty value, which must never look sealed.
+			return nil, errors.New("sealing key id 0 is reserved; ids run from 1 to 255")
+		}
 		if len(key) != KeySize {
 			return nil, fmt.Errorf("sealing key %d is %d bytes, want %d (make one with `intake keys generate`)", id, len(key), KeySize)
 		}
@@ -72,6 +80,42 @@ func NewKeyring(keys map[byte][]byte, current byte) (*Keyring, error) {
 		return nil, fmt.Errorf("no sealing key with id %d", current)
 	}
 	return k, nil
+}
+
+// Current returns the id of the key new values are sealed with.
+func (k *Keyring) Current() byte { return k.current }
+
+// IDs returns the ids of the keys in the ring, lowest first.
+func (k *Keyring) IDs() []byte {
+	return slices.Sorted(maps.Keys(k.aeads))
+}
+
+// KeyID returns the id of the key a value was sealed with: its first byte (0 for an empty
+// value; no key has id 0).
+func KeyID(sealed []byte) byte {
+	if len(sealed) == 0 {
+		return 0
+	}
+	return sealed[0]
+}
+
+// Reseal returns sealed, a value of kind kept at place, sealed again with the current key,
+// or nil when it already uses the current key (it is not opened then, so a damaged value
+// under the current key passes unnoticed). ErrUnsealed when it does not open: its key is
+// not in the ring, or it was damaged or moved.
+func (k *Keyring) Reseal(kind SealedKind, place string, sealed []byte) ([]byte, error) {
+	if _, ok := sealPrefixes[kind]; !ok {
+		return nil, fmt.Errorf("reseal: unknown kind %q", kind)
+	}
+	if KeyID(sealed) == k.current {
+		return nil, nil
+	}
+	context := sealContext(kind, place)
+	plain, err := k.Open(sealed, context)
+	if err != nil {
+		return nil, err
+	}
+	return k.Seal(plain, context), nil
 }
 
 // Seal encrypts plain; context binds the result to its place (e.g. the conversation key),

@@ -41,6 +41,9 @@ type Reply struct {
 	Messages []Message
 	// Path lists the flow nodes entered during the turn, for transcript tests and metrics.
 	Path []string
+	// Repeat is set when the update was handled before: Messages is its reply once more
+	// (when it may not have arrived), or nothing.
+	Repeat bool
 }
 
 // Receipt is what a student keeps to come back to a case: its code and passphrase.

@@ -29,6 +29,16 @@ func DefaultOfficeHours() OfficeHours {
 	}
 }
 
+// Day returns the start of t's day in office time, the zero time for the zero time. Times
+// that are stored as a day are stored as this moment, so they read as midnight there.
+func (h OfficeHours) Day(t time.Time) time.Time {
+	if t.IsZero() {
+		return t
+	}
+	y, m, d := t.In(h.Loc).Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, h.Loc)
+}
+
 // WorkingDay is the office time of one full day.
 func (h OfficeHours) WorkingDay() time.Duration { return h.Close - h.Open }
 

@@ -1,6 +1,7 @@
 package bot_test
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -55,8 +56,20 @@ func TestSecretsHashAndCheck(t *testing.T) {
 	if len(p) != 19 || p[4] != '-' || p[9] != '-' || p[14] != '-' {
 		t.Fatalf("passphrase %q", p)
 	}
-	if r := bot.HashReceipt(p); !bot.CheckSecret(r, p) || bot.CheckSecret(r, p+"x") {
-		t.Fatal("receipt hash check is wrong")
+	r := bot.HashReceipt(p)
+	if !bot.CheckReceipt(r, p) || bot.CheckReceipt(r, p+"x") || r == bot.HashReceipt(p) {
+		t.Fatal("receipt hash check is wrong (or unsalted)")
+	}
+	if bot.CheckSecret(r, p) {
+		t.Fatal("a desk password check accepted the fast receipt hash")
+	}
+	if old := bot.HashSecret(p); !bot.CheckReceipt(old, p) || bot.CheckReceipt(old, p+"x") {
+		t.Fatal("a receipt hashed by an earlier version (Argon2id) no longer verifies")
+	}
+	for _, bad := range []string{"$sha256$", "$sha256$$", "$sha256$c2FsdA$" + strings.Repeat("A", 43), "$sha256$" + strings.Repeat("A", 22) + "$short"} {
+		if bot.CheckReceipt(bad, p) {
+			t.Errorf("malformed receipt hash %q verified", bad)
+		}
 	}
 	h := bot.HashSecret(p)
 	if !bot.CheckSecret(h, p) || bot.CheckSecret(h, p+"x") || bot.CheckSecret("garbage", p) || bot.CheckSecret("$argon2id$v=19$m=0,t=0,p=0$$", p) {

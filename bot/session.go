@@ -31,9 +31,12 @@ type Session struct {
 	// Channel is the channel the conversation runs on (console, telegram, ...).
 	Channel string `json:"ch"`
 	// Seen holds the last update ids handled. Checking them under the conversation lock and
-	// saving them with the turn makes a redelivered update a no-op, and a turn that failed
-	// (nothing saved) is still handled when the platform delivers it again.
+	// saving them with the turn means a redelivered update is never handled twice, and a
+	// turn that failed (nothing saved) is still handled when the platform delivers it again.
 	Seen []string `json:"seen,omitempty"`
+	// Last is the reply to the latest update, sent again when that update is delivered
+	// again and its reply may not have arrived (see redeliver.go).
+	Last *LastReply `json:"last,omitempty"`
 	// Reply is where the channel reaches the student later (the session is sealed whole).
 	Reply Address `json:"addr,omitzero"`
 	// Pass is the receipt passphrase of CaseCode, kept so it can be shown again on request
@@ -44,4 +47,7 @@ type Session struct {
 	Urgent []string `json:"urgent,omitempty"`
 	// Thread is set while the student's typed text goes to their counsellor.
 	Thread bool `json:"thread,omitempty"`
+	// Retry is set while the conversation waits at a node whose action (storing the case)
+	// the store refused under the cap on new cases; its button runs the action again.
+	Retry bool `json:"retry,omitempty"`
 }

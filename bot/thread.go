@@ -148,7 +148,7 @@ func (t *turn) caseButton(data string) error {
 			slot = c.Proposal.Slots[i]
 			c.Booked = &slot
 			entry.Kind, reply = EntryBooked, msgCaseBooked
-			entry.Text = t.e.cfg.Keys.Seal([]byte(t.e.slotLabel(t.lang(), slot)), entryContext(c.Code))
+			entry.Text = t.e.cfg.Keys.Seal([]byte(t.e.slotDay(t.lang(), slot)), entryContext(c.Code))
 		}
 		c.Proposal = nil
 		err = t.e.cfg.Cases.SaveCase(t.ctx, c)
@@ -173,16 +173,26 @@ func (t *turn) caseButton(data string) error {
 var dutchDays = [7]string{"zo", "ma", "di", "wo", "do", "vr", "za"}
 
 // slotLabel is a slot as the student reads it, in office time: "di 1-12 10:00, telefonisch".
-func (e *Engine) slotLabel(lang string, s Slot) string {
+func (e *Engine) slotLabel(lang string, s Slot) string { return e.slotText(lang, s, true) }
+
+// slotDay is a slot as the case thread records it, without the time of day: "di 1-12,
+// telefonisch". The thread keeps days only; the exact time is in the open case's clock.
+func (e *Engine) slotDay(lang string, s Slot) string { return e.slotText(lang, s, false) }
+
+func (e *Engine) slotText(lang string, s Slot, clock bool) string {
 	t := s.Start.In(e.cfg.Hours.Loc)
 	form, err := e.Content().Catalog.Text(lang, "form."+s.Form, nil)
 	if err != nil {
 		form = formNames[s.Form]
 	}
-	if lang == "nl" {
-		return fmt.Sprintf("%s %d-%d %s, %s", dutchDays[t.Weekday()], t.Day(), int(t.Month()), t.Format("15:04"), form)
+	at := ""
+	if clock {
+		at = " " + t.Format("15:04")
 	}
-	return fmt.Sprintf("%s %d %s %s, %s", t.Format("Mon"), t.Day(), t.Format("Jan"), t.Format("15:04"), form)
+	if lang == "nl" {
+		return fmt.Sprintf("%s %d-%d%s, %s", dutchDays[t.Weekday()], t.Day(), int(t.Month()), at, form)
+	}
+	return fmt.Sprintf("%s %d %s%s, %s", t.Format("Mon"), t.Day(), t.Format("Jan"), at, form)
 }
 
 // Receipt limits: a case code gets at most receiptTries wrong passphrases per
@@ -220,7 +230,7 @@ func (t *turn) reclaim(r Receipt) error {
 	if err != nil {
 		return fmt.Errorf("load case: %w", err)
 	}
-	if c == nil || c.Kind != CaseHandoff || c.PassHash == "" || !CheckSecret(c.PassHash, pass) {
+	if c == nil || c.Kind != CaseHandoff || c.PassHash == "" || !CheckReceipt(c.PassHash, pass) {
 		return fail()
 	}
 	if c.Status == StatusWithdrawn {

@@ -4,7 +4,9 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"unicode/utf8"
 
@@ -31,10 +33,14 @@ type turn struct {
 	path []string
 	// erase deletes the session instead of saving it (stop, forget).
 	erase bool
+	// repeated is set when the update was handled before (see repeat).
+	repeated bool
+	// log is the engine's logger with this turn's random id.
+	log *slog.Logger
 }
 
 func (e *Engine) newTurn(ctx context.Context, in Inbound, s *Session) *turn {
-	return &turn{e: e, ctx: ctx, in: in, s: s, cat: e.Content().Catalog}
+	return &turn{e: e, ctx: ctx, in: in, s: s, cat: e.Content().Catalog, log: e.log}
 }
 
 func (t *turn) lang() string {
@@ -55,13 +61,8 @@ func (t *turn) run() error {
 		}
 		return t.greet()
 	}
-	if t.in.UpdateID != "" {
-		for _, id := range t.s.Seen {
-			if id == t.in.UpdateID {
-				t.out = nil // handled before: say nothing again
-				return nil
-			}
-		}
+	if t.in.UpdateID != "" && t.seen() {
+		return t.repeat() // handled before: at most its reply again
 	}
 	t.remember()
 	if err := t.pinFlow(); err != nil {
@@ -116,7 +117,7 @@ func (t *turn) pinFlow() error {
 		t.s.FlowHash, t.s.FlowVersion = live.Hash, live.Version
 		return nil
 	}
-	t.e.log.Warn("pinned flow version unavailable; restarting conversation", "flow", t.s.Flow, "version", t.s.FlowVersion)
+	t.log.Warn("pinned flow version unavailable; restarting conversation", "flow", t.s.Flow, "version", t.s.FlowVersion)
 	t.say(msgFlowChanged, nil)
 	t.restart()
 	return nil
@@ -127,7 +128,9 @@ func (t *turn) pinFlow() error {
 func (t *turn) greet() error {
 	t.restart()
 	if !locales.IsFull(t.s.Lang) {
-		return t.chooseLanguage()
+		err := t.chooseLanguage()
+		t.privacyFirst()
+		return err
 	}
 	return t.enter(t.flow.Start)
 }
@@ -185,6 +188,9 @@ func (t *turn) textStep(text string) error {
 			return t.setLanguage(lang)
 		}
 		return t.chooseLanguage()
+	}
+	if t.waitsToRetry() {
+		return t.retryPrompt()
 	}
 	node := t.node()
 	if node.Input == flows.InputText {
@@ -262,6 +268,7 @@ func (t *turn) enter(target string) error { return t.walk(target, false) }
 
 // walk is enter; with ask, the first node is entered even during a correction.
 func (t *turn) walk(target string, ask bool) error {
+	t.s.Retry = false
 	for hop := 0; hop < maxHops; hop++ {
 		if ret := t.s.Return; ret != "" && target != ret && !(ask && hop == 0) {
 			// During a correction, a question that was answered before is not asked again:
@@ -282,12 +289,19 @@ func (t *turn) walk(target string, ask bool) error {
 		t.path = append(t.path, target)
 		t.s.Node = target
 		if n.Do != "" {
-			if err := t.action(n.Do); err != nil {
+			if err := t.action(n.Do); errors.Is(err, ErrTooManyCases) {
+				return t.casesBusy()
+			} else if err != nil {
 				return err
 			}
 		}
-		for _, m := range n.Say {
-			t.say(m.ID, t.data())
+		if len(n.Say) > 0 {
+			// One data map for all the node's messages: it renders every answer's label,
+			// and making it per message was a third of a browsing turn's CPU (intake bench).
+			data := t.data()
+			for _, m := range n.Say {
+				t.say(m.ID, data)
+			}
 		}
 		if len(n.Options) > 0 || n.Input != "" {
 			t.s.Seq++
@@ -314,13 +328,17 @@ func (t *turn) prompt(full bool) error {
 	if t.s.Node == "" {
 		return t.chooseLanguage()
 	}
+	if t.waitsToRetry() {
+		return t.retryPrompt()
+	}
 	n := t.node()
 	say := n.Say
 	if !full && len(say) > 1 {
 		say = say[len(say)-1:]
 	}
+	data := t.data()
 	for _, m := range say {
-		t.say(m.ID, t.data())
+		t.say(m.ID, data)
 	}
 	t.attach(t.buttons(n))
 	return nil
@@ -331,7 +349,7 @@ func (t *turn) prompt(full bool) error {
 func (t *turn) say(id string, data map[string]any) {
 	text, err := t.cat.Text(t.lang(), id, data)
 	if err != nil {
-		t.e.log.Error("message not rendered", "id", id, "lang", t.lang(), "err", err)
+		t.log.Error("message not rendered", "id", id, "lang", t.lang(), "err", err)
 		return
 	}
 	t.out = append(t.out, Message{Text: text})
@@ -341,7 +359,7 @@ func (t *turn) say(id string, data map[string]any) {
 func (t *turn) text1(id string) string {
 	s, err := t.cat.Text(t.lang(), id, nil)
 	if err != nil {
-		t.e.log.Error("label not rendered", "id", id, "lang", t.lang(), "err", err)
+		t.log.Error("label not rendered", "id", id, "lang", t.lang(), "err", err)
 		return ""
 	}
 	return s
@@ -380,6 +398,9 @@ func (t *turn) data() map[string]any {
 	now := t.e.cfg.Now()
 	d["office_open"] = t.e.cfg.Hours.IsOpen(now)
 	d["reply_by"] = t.e.when(t.lang(), t.e.cfg.Hours.NextOpen(now))
+	for k, v := range t.e.PrivacyData(t.lang()) {
+		d[k] = v
+	}
 	return d
 }
 

@@ -42,6 +42,9 @@ const noValue = "<no value>"
 type Catalog struct {
 	bundle *i18n.Bundle
 	ids    map[string]map[string]bool
+	// localizers holds one localizer per language, made once: making one parses its
+	// language tag, which cost about as much as rendering the text (intake bench).
+	localizers map[string]*i18n.Localizer
 }
 
 // Load reads every *.toml at the root of fsys; the file name is the language tag (nl.toml).
@@ -55,7 +58,7 @@ func Load(fsys fs.FS) (*Catalog, error) {
 	if len(names) == 0 {
 		return nil, errors.New("no locale files (*.toml) found")
 	}
-	c := &Catalog{bundle: bundle, ids: map[string]map[string]bool{}}
+	c := &Catalog{bundle: bundle, ids: map[string]map[string]bool{}, localizers: map[string]*i18n.Localizer{}}
 	for _, name := range names {
 		src, err := fs.ReadFile(fsys, name)
 		if err != nil {
@@ -74,6 +77,7 @@ func Load(fsys fs.FS) (*Catalog, error) {
 			set[m.ID] = true
 		}
 		c.ids[lang] = set
+		c.localizers[lang] = i18n.NewLocalizer(bundle, lang)
 	}
 	for _, lang := range Full {
 		if c.ids[lang] == nil {
@@ -133,7 +137,7 @@ func (c *Catalog) Text(lang, id string, data map[string]any) (string, error) {
 	if !c.Has(lang, id) {
 		return "", fmt.Errorf("%w: %q in %s", ErrMissing, id, lang)
 	}
-	s, err := i18n.NewLocalizer(c.bundle, lang).Localize(&i18n.LocalizeConfig{MessageID: id, TemplateData: data})
+	s, err := c.localizers[lang].Localize(&i18n.LocalizeConfig{MessageID: id, TemplateData: data})
 	if err != nil {
 		return "", fmt.Errorf("render %q in %s: %w", id, lang, err)
 	}

@@ -16,6 +16,7 @@ func fullData() map[string]any {
 		"slot": "Tue 1 Dec 10:00, by phone", "text": "See you then.", "reply_by": "Monday 7 December at 9:00",
 		"emergency": "112", "sexual_violence_centre": "0800-0188", "suicide_line": "113",
 		"suicide_line_free": "0800-0113", "victim_support": "0900-0101", "police": "0900-8844",
+		"session_ttl": "24 hours", "retention": "90 days", "n": 2,
 	}
 	for _, v := range flows.Schema {
 		d[v.Name] = "value of " + v.Name

@@ -77,7 +77,7 @@ func EngineOn(t testing.TB, store *redis.Store, c *bot.Content) *bot.Engine {
 
 func engine(t testing.TB, store *redis.Store, c *bot.Content, now func() time.Time) *bot.Engine {
 	t.Helper()
-	e, err := bot.NewEngine(bot.Config{Sessions: store, Cases: store, Archive: store, Outbox: store, Accounts: store, Keys: Keys(t), Now: now}, c)
+	e, err := bot.NewEngine(bot.Config{Sessions: store, Cases: store, Archive: store, Outbox: store, Accounts: store, Sent: store, Keys: Keys(t), Now: now}, c)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,16 +10,14 @@
 //
 // Several replicas may run it against one Redis: every replica delivers the outbox and
 // posts announcements, but only the holder of the "discord-gateway" lease keeps the
-// gateway connection, so each event is handled once.
+// gateway connection, so each event is handled once, and each conversation's rate limit
+// (limit.PerConversation, see admit) is counted in one place and is exact.
 package discord
 
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
-	"runtime"
-	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync"
@@ -28,6 +26,7 @@ import (
 	"github.com/bwmarrin/discordgo"
 
 	"intake/bot"
+	"intake/bot/limit"
 )
 
 // Name is the channel's name in sessions, cases, pseudonyms and statistics, and the name
@@ -78,7 +77,7 @@ type Channel struct {
 	leaseTTL, leaseRenew time.Duration
 	readWait             time.Duration
 
-	lanes *lanes
+	lanes *limit.Lanes
 	work  sync.WaitGroup // interaction responses, claims and command updates in flight
 	// fail ends Run with an error no retry can mend.
 	fail context.CancelCauseFunc
@@ -89,6 +88,9 @@ type Channel struct {
 	gateway  bool   // a gateway session is open
 	// turnDone, when set (tests), is called after a turn's replies were sent.
 	turnDone func()
+
+	// leaseSeen tells Ready whether this replica holds the gateway or stands by.
+	leaseSeen bot.LeaseWatch
 }
 
 // caseDesk is what the channel needs of *bot.Desk.
@@ -126,7 +128,7 @@ func New(cfg Config, d Deps) (*Channel, error) {
 	if d.Desk != nil {
 		c.desk = d.Desk
 	}
-	c.lanes = newLanes(log)
+	c.lanes = limit.NewLanes(limit.LanesConfig{})
 	rest, err := c.session()
 	if err != nil {
 		return nil, err
@@ -190,7 +192,7 @@ func (c *Channel) Run(ctx context.Context) error {
 	c.stopping = true
 	c.mu.Unlock()
 	c.work.Wait()
-	c.lanes.close()
+	c.lanes.Close()
 	if err := context.Cause(ctx); err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
 		return err
 	}
@@ -226,21 +228,14 @@ func pause(ctx context.Context, d time.Duration) bool {
 }
 
 // safely runs f, logging a panic instead of dying with it: a bad event must never take
-// the process down with every other conversation.
+// the process down with every other conversation. The log names the panic's kind and the
+// stack without argument values, never the value itself, which could hold event data
+// (see bot.PanicKind).
 func (c *Channel) safely(what string, f func()) {
 	defer func() {
 		if r := recover(); r != nil {
-			c.log.Error("panic recovered", "in", what, "panic", describePanic(r), "stack", string(debug.Stack()))
+			c.log.Error("panic recovered", "in", what, "panic", bot.PanicKind(r), "stack", bot.PanicStack())
 		}
 	}()
 	f()
-}
-
-// describePanic names a panic without its value, which could hold event data; runtime
-// errors (index out of range, nil dereference) say only what went wrong where.
-func describePanic(r any) string {
-	if err, ok := r.(runtime.Error); ok {
-		return err.Error()
-	}
-	return fmt.Sprintf("%T", r)
 }

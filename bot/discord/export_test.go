@@ -1,8 +1,18 @@
 package discord
 
-import "time"
+import (
+	"time"
+
+	"intake/bot/limit"
+)
 
 // Test hooks; set them before Run.
+
+// SetLanes makes c limit its conversations by cfg (the rate, the backlog, a clock the test
+// moves); zero fields get the defaults.
+func SetLanes(c *Channel, cfg limit.LanesConfig) {
+	c.lanes = limit.NewLanes(cfg)
+}
 
 // SetTimings shortens the lease's ttl and renewal interval and the blocking reads of the
 // outbox and announcements.

@@ -22,9 +22,11 @@ import (
 func (c *Channel) holdGateway(ctx context.Context) {
 	for {
 		ok, err := c.leases.Lease(ctx, LeaseName, c.cfg.Replica, c.leaseTTL)
+		c.leaseSeen.Record(ok, err)
 		switch {
 		case ok:
 			c.term(ctx)
+			c.leaseSeen.Forget()
 		case err != nil && ctx.Err() == nil:
 			c.log.Warn("gateway lease unavailable", "err", err)
 		}

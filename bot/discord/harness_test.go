@@ -18,6 +18,7 @@ import (
 	"intake/bot"
 	"intake/bot/bottest"
 	"intake/bot/discord"
+	"intake/bot/limit"
 	"intake/locales"
 	"intake/storage/redis"
 	"intake/storage/redis/redistest"
@@ -100,6 +101,9 @@ func (w *world) channel(cfg discord.Config, d discord.Deps) *discord.Channel {
 		w.t.Fatal(err)
 	}
 	discord.SetTimings(c, time.Second, 100*time.Millisecond, 200*time.Millisecond)
+	// Tests drive a conversation faster than any student can; the rate limit has its own
+	// tests (limit_test.go), which set the real one.
+	discord.SetLanes(c, limit.LanesConfig{Rate: limit.Rate{Burst: 1000, Every: time.Millisecond}})
 	discord.OnTurnDone(c, func() { w.turns <- struct{}{} })
 	return c
 }

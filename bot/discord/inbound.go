@@ -8,6 +8,7 @@ import (
 	"github.com/bwmarrin/discordgo"
 
 	"intake/bot"
+	"intake/bot/limit"
 	"intake/locales"
 )
 
@@ -36,10 +37,42 @@ func (c *Channel) onMessage(_ *discordgo.Session, m *discordgo.MessageCreate) {
 		}
 		// Attachments are never downloaded: their metadata can identify the student.
 		notText := len(m.Attachments) > 0 || len(m.StickerItems) > 0 || len(m.MessageSnapshots) > 0 || m.Poll != nil
-		c.lanes.run(in.Key, func() {
+		c.admit(in, func() {
 			c.safely("message turn", func() { c.textTurn(in, notText) })
 		})
 	})
+}
+
+// admit queues f, the turn of in, on the conversation's lane under its rate. Over the rate
+// the turn is held back and runs when the conversation has a token again (up to
+// limit.Backlog of them; more are dropped): losing a student's words is worse than
+// answering late. The student hears at once what cannot wait: the 24/7 numbers when in
+// asks for help in danger, and, the first time, that they are going too fast.
+func (c *Channel) admit(in bot.Inbound, f func()) limit.Admission {
+	admitted, first := c.lanes.Admit(in.Key, f)
+	if admitted == limit.Now {
+		return admitted
+	}
+	c.engine.Meter().Limited(Name, "conversation")
+	if admitted == limit.Dropped {
+		c.log.Warn("event dropped: the conversation is over its rate and its backlog is full")
+	}
+	if first || c.engine.Urgent(in) {
+		c.lanes.Priority(in.Key, func() {
+			c.safely("over limit", func() { c.overLimit(in, first) })
+		})
+	}
+	return admitted
+}
+
+// overLimit tells a student over the rate what cannot wait (see admit). It runs in the
+// conversation's lane, before the turns held back.
+func (c *Channel) overLimit(in bot.Inbound, first bool) {
+	ctx, cancel := context.WithTimeout(context.Background(), turnTimeout)
+	defer cancel()
+	if err := c.send(ctx, in.Reply.To, c.engine.OverLimit(ctx, in, first)); err != nil {
+		c.log.Warn("rate-limit notice not delivered", "err", err)
+	}
 }
 
 // textTurn answers typed text; notText says the message also carried something else.
@@ -83,6 +116,10 @@ func (c *Channel) turn(ctx context.Context, in bot.Inbound, first func(*discordg
 			c.log.Warn("reply not delivered", "err", err)
 			return
 		}
+	}
+	if err == nil {
+		// An event Discord sends again (a resumed gateway replays it) gets no second reply.
+		c.engine.Delivered(in, r)
 	}
 }
 
@@ -147,7 +184,7 @@ func (c *Channel) dmInteraction(i *discordgo.Interaction) {
 	case discordgo.InteractionMessageComponent:
 		in.Data = i.MessageComponentData().CustomID
 		acked := c.respond(i, pressed(i.Message, in.Data))
-		c.lanes.run(in.Key, func() {
+		c.admit(in, func() {
 			<-acked
 			c.safely("button turn", func() {
 				ctx, cancel := context.WithTimeout(context.Background(), turnTimeout)
@@ -159,7 +196,7 @@ func (c *Channel) dmInteraction(i *discordgo.Interaction) {
 	case discordgo.InteractionApplicationCommand:
 		in.Text = "/" + i.ApplicationCommandData().Name
 		acked := c.respond(i, &discordgo.InteractionResponse{Type: discordgo.InteractionResponseDeferredChannelMessageWithSource})
-		c.lanes.run(in.Key, func() {
+		admitted := c.admit(in, func() {
 			ok := <-acked
 			c.safely("command turn", func() {
 				ctx, cancel := context.WithTimeout(context.Background(), turnTimeout)
@@ -170,6 +207,18 @@ func (c *Channel) dmInteraction(i *discordgo.Interaction) {
 				})
 			})
 		})
+		if admitted == limit.Dropped {
+			// Nothing will fill the "thinking…" response: take it away.
+			c.spawn(func() {
+				if <-acked {
+					c.safely("dropped command", func() {
+						ctx, cancel := context.WithTimeout(context.Background(), ackTimeout)
+						defer cancel()
+						c.editResponse(ctx, i, nil)
+					})
+				}
+			})
+		}
 	}
 }
 

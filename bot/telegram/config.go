@@ -35,8 +35,8 @@ type Config struct {
 	// DeskURL is the desk's address, e.g. https://intake.example/desk/; notices link to
 	// DeskURL + "case/" + code.
 	DeskURL string
-	// ServerURL replaces https://api.telegram.org (tests: a fake Bot API; or a local Bot API
-	// server). No trailing slash.
+	// ServerURL replaces https://api.telegram.org: a local Bot API server, or a test's fake
+	// (INTAKE_TELEGRAM_SERVER_URL). No trailing slash.
 	ServerURL string
 	// Replica names this replica, stable across restarts: the lease holder and the stream
 	// consumer name, so a restarted replica gets its own unacknowledged messages back.
@@ -50,6 +50,7 @@ const (
 	EnvWebhookSecret = "INTAKE_TELEGRAM_WEBHOOK_SECRET"
 	EnvGroup         = "INTAKE_TELEGRAM_GROUP"
 	EnvCounsellors   = "INTAKE_TELEGRAM_COUNSELLORS"
+	EnvServerURL     = "INTAKE_TELEGRAM_SERVER_URL"
 )
 
 // minSecret is the shortest webhook secret accepted: it is all that stands between the
@@ -64,8 +65,8 @@ var (
 )
 
 // ConfigFromEnv reads the channel's configuration. Without INTAKE_TELEGRAM_TOKEN the channel
-// is not configured: ok is false and err nil. DeskURL, ServerURL and Replica are the
-// caller's to fill in. Errors say what is wrong and never repeat a secret.
+// is not configured: ok is false and err nil. DeskURL and Replica are the caller's to fill
+// in. Errors say what is wrong and never repeat a secret.
 func ConfigFromEnv(getenv func(string) string) (cfg Config, ok bool, err error) {
 	cfg.Token = strings.TrimSpace(getenv(EnvToken))
 	if cfg.Token == "" {
@@ -76,6 +77,7 @@ func ConfigFromEnv(getenv func(string) string) (cfg Config, ok bool, err error) 
 		cfg.Mode = ModePoll
 	}
 	cfg.WebhookSecret = strings.TrimSpace(getenv(EnvWebhookSecret))
+	cfg.ServerURL = strings.TrimRight(strings.TrimSpace(getenv(EnvServerURL)), "/")
 	if v := strings.TrimSpace(getenv(EnvGroup)); v != "" {
 		id, err := strconv.ParseInt(v, 10, 64)
 		if err != nil {
@@ -148,13 +150,22 @@ func (c Config) check() error {
 	if len(c.Counsellors) > 0 && c.CounsellorGroup == 0 {
 		return fmt.Errorf("%s is set but %s is not: counsellors claim cases from the group's notices", EnvCounsellors, EnvGroup)
 	}
+	if c.ServerURL != "" && !httpURL(c.ServerURL) {
+		// The address may carry credentials of a proxy: say what is wrong, not what it is.
+		return fmt.Errorf("%s is not an http(s) address like http://127.0.0.1:8081 (a local Bot API server, or a test's fake)", EnvServerURL)
+	}
 	if c.DeskURL != "" {
-		u, err := url.Parse(c.DeskURL)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		if !httpURL(c.DeskURL) {
 			return fmt.Errorf("telegram: desk URL %q is not an http(s) address", c.DeskURL)
 		}
 	}
 	return nil
+}
+
+// httpURL reports whether s is an absolute http or https address with a host.
+func httpURL(s string) bool {
+	u, err := url.Parse(s)
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
 }
 
 // String describes the configuration without its secrets, for start-up logs.

@@ -8,7 +8,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -16,7 +15,9 @@ import (
 
 	"intake/bot"
 	"intake/bot/bottest"
+	"intake/bot/limit"
 	"intake/bot/telegram"
+	"intake/bot/telegram/telegramtest"
 	"intake/storage/redis"
 	"intake/storage/redis/redistest"
 )
@@ -43,16 +44,15 @@ const (
 // syncBuffer is an output read while the channel writes to it.
 type syncBuffer = bottest.Screen
 
-// world is what replicas share: the fake Telegram, one Redis, the logs, the ids.
+// world is what replicas share: the fake Telegram, one Redis, the logs.
 type world struct {
 	t      *testing.T
-	api    *fakeAPI
+	api    *telegramtest.Server
 	client goredis.UniversalClient
 	prefix string
 	logs   *syncBuffer
 	log    *slog.Logger
 	names  *bot.Pseudonyms
-	nextID atomic.Int64
 	// secrets and ids that must never show up in logs or Redis.
 	forbidden []string
 }
@@ -64,8 +64,12 @@ func newWorld(t *testing.T) *world {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w := &world{t: t, api: newFakeAPI(t, testToken), client: client, prefix: prefix, logs: &syncBuffer{}, names: names}
-	w.nextID.Store(5000)
+	api := telegramtest.NewServer(testToken)
+	t.Cleanup(api.Close)
+	w := &world{t: t, api: api, client: client, prefix: prefix, logs: &syncBuffer{}, names: names}
+	// Tests drive a conversation faster than any student can; the rate limit has its own
+	// tests (limit_test.go), which set the real one.
+	telegram.SetLanes(t, limit.LanesConfig{Rate: limit.Rate{Burst: 1000, Every: time.Millisecond}})
 	w.log = slog.New(slog.NewTextHandler(w.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	// The engine and the desk log to the default logger: capture theirs too, and check it.
 	old := slog.Default()
@@ -85,6 +89,34 @@ func newWorld(t *testing.T) *world {
 		}
 	})
 	return w
+}
+
+// wait blocks until cond holds, failing the test with what the bot sent after a while.
+func (w *world) wait(what string, cond func() bool) {
+	w.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	if err := w.api.Wait(ctx, cond); err != nil {
+		w.t.Fatalf("timed out waiting for %s\nmessages sent:\n%s\ncalls:\n%s", what, w.api.Transcript(), w.api.CallLog())
+	}
+}
+
+// tapAndAnswer pushes a callback query update and returns the bot's answer to it.
+func (w *world) tapAndAnswer(update telegramtest.Update) telegramtest.Answer {
+	w.t.Helper()
+	id := update["callback_query"].(map[string]any)["id"].(string)
+	w.api.Push(update)
+	var a telegramtest.Answer
+	w.wait("the answer to tap "+id, func() bool {
+		for _, x := range w.api.Answers() {
+			if x.ID == id {
+				a = x
+				return true
+			}
+		}
+		return false
+	})
+	return a
 }
 
 // replica is one intake replica with its Telegram channel.
@@ -116,7 +148,7 @@ func (w *world) replica(name string, opts ...option) *replica {
 	store := redis.New(client, redis.Options{Prefix: w.prefix})
 	e := bottest.EngineOn(w.t, store, bottest.DefaultContent(w.t))
 	r := &replica{name: name, client: client, store: store, engine: e, desk: bottest.Desk(w.t, e, store, "anna")}
-	cfg := telegram.Config{Token: testToken, Mode: telegram.ModePoll, ServerURL: w.api.url(name), Replica: name}
+	cfg := telegram.Config{Token: testToken, Mode: telegram.ModePoll, ServerURL: w.api.ReplicaURL(name), Replica: name}
 	for _, o := range opts {
 		o(&cfg)
 	}
@@ -151,69 +183,48 @@ func (r *replica) stop(t *testing.T) {
 	r.cancel = nil
 }
 
-// student is someone writing to the bot in a private chat (chat id = user id).
+// student is someone writing to the bot in a private chat (chat id = user id), with
+// canaries for names in every update.
 type student struct {
 	w    *world
 	id   int64
-	lang string
+	user telegramtest.User
 }
 
 func (w *world) student(id int64, lang string) *student {
 	w.forbidden = append(w.forbidden, strconv.FormatInt(id, 10))
-	return &student{w: w, id: id, lang: lang}
+	return &student{w: w, id: id, user: member(id, lang)}
 }
 
-func (s *student) user() map[string]any {
-	return map[string]any{"id": s.id, "is_bot": false, "first_name": canaryFirst, "last_name": canaryLast, "username": canaryUsername, "language_code": s.lang}
-}
-
-func (s *student) chat() map[string]any {
-	return map[string]any{"id": s.id, "type": "private", "first_name": canaryFirst, "last_name": canaryLast, "username": canaryUsername}
+// member is a Telegram account with canary names.
+func member(id int64, lang string) telegramtest.User {
+	return telegramtest.User{ID: id, Lang: lang, FirstName: canaryFirst, LastName: canaryLast, Username: canaryUsername}
 }
 
 // message is an update with a message from the student; extra fields are added to it.
-func (s *student) message(text string, extra map[string]any) map[string]any {
-	id := s.w.nextID.Add(1)
-	m := map[string]any{"message_id": id, "date": time.Now().Unix(), "from": s.user(), "chat": s.chat()}
-	if text != "" {
-		m["text"] = text
-		if strings.HasPrefix(text, "/") {
-			cmd, _, _ := strings.Cut(text, " ")
-			m["entities"] = []map[string]any{{"type": "bot_command", "offset": 0, "length": len(cmd)}}
-		}
-	}
+func (s *student) message(text string, extra map[string]any) telegramtest.Update {
+	u := s.w.api.TextUpdate(s.user, text)
+	m := u["message"].(map[string]any)
 	for k, v := range extra {
 		m[k] = v
 	}
-	return map[string]any{"update_id": id, "message": m}
+	return u
 }
 
 // tapUpdate is the update for tapping the button labelled label on the newest message
 // that shows it.
-func (s *student) tapUpdate(label string) map[string]any {
+func (s *student) tapUpdate(label string) telegramtest.Update {
 	s.w.t.Helper()
-	msgs := s.w.api.messages(s.id)
+	msgs := s.w.api.Messages(s.id)
 	for i := len(msgs) - 1; i >= 0; i-- {
 		for _, b := range msgs[i].Buttons {
 			if b.Text == label {
-				return s.callback(msgs[i], b.Data, s.user())
+				return s.w.api.TapUpdate(s.user, msgs[i], b.Data)
 			}
 		}
 	}
-	s.w.t.Fatalf("no button %q in chat %d:\n%s", label, s.id, s.w.api.transcript())
+	s.w.t.Fatalf("no button %q in chat %d:\n%s", label, s.id, s.w.api.Transcript())
 	return nil
-}
-
-func (s *student) callback(m sentMsg, data string, from map[string]any) map[string]any {
-	id := s.w.nextID.Add(1)
-	chat := s.chat()
-	if m.Chat < 0 {
-		chat = map[string]any{"id": m.Chat, "type": "supergroup", "title": "Counsellors"}
-	}
-	return map[string]any{"update_id": id, "callback_query": map[string]any{
-		"id": "cb" + strconv.FormatInt(id, 10), "from": from, "chat_instance": "42", "data": data,
-		"message": map[string]any{"message_id": m.ID, "date": m.At.Unix(), "chat": chat, "text": m.Text},
-	}}
 }
 
 // say sends text and waits until the bot sent something containing want.
@@ -229,23 +240,19 @@ func (s *student) tap(label, want string) {
 }
 
 // send delivers an update by getUpdates and waits for a new message containing want.
-func (s *student) send(update map[string]any, want string) {
+func (s *student) send(update telegramtest.Update, want string) {
 	s.w.t.Helper()
 	before := s.count(want)
-	s.w.api.push(update)
+	s.w.api.Push(update)
 	s.waitCount(want, before+1)
 }
 
-func (s *student) count(want string) int {
-	s.w.api.mu.Lock()
-	defer s.w.api.mu.Unlock()
-	return s.w.api.countLocked(s.id, want)
-}
+func (s *student) count(want string) int { return s.w.api.Count(s.id, want) }
 
 func (s *student) waitCount(want string, n int) {
 	s.w.t.Helper()
-	s.w.api.wait(strconv.Itoa(n)+" messages with "+strconv.Quote(want)+" in chat "+strconv.FormatInt(s.id, 10), func() bool {
-		return s.w.api.countLocked(s.id, want) >= n
+	s.w.wait(strconv.Itoa(n)+" messages with "+strconv.Quote(want)+" in chat "+strconv.FormatInt(s.id, 10), func() bool {
+		return s.w.api.Count(s.id, want) >= n
 	})
 }
 
@@ -292,7 +299,7 @@ var codePattern = regexp.MustCompile(`[2-9A-HJ-NP-Z]{4}-[2-9A-HJ-NP-Z]{4}`)
 
 func (s *student) caseCode() string {
 	s.w.t.Helper()
-	for _, m := range s.w.api.messages(s.id) {
+	for _, m := range s.w.api.Messages(s.id) {
 		if strings.Contains(m.Text, receipt) {
 			if code := codePattern.FindString(m.Text); code != "" {
 				return code

@@ -2,6 +2,7 @@ package telegram
 
 import (
 	"context"
+	"errors"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -11,6 +12,7 @@ import (
 	"github.com/go-telegram/bot/models"
 
 	"intake/bot"
+	"intake/bot/limit"
 )
 
 // msgTextOnly is the reply to a photo, file, sticker, voice message, location or contact.
@@ -19,37 +21,106 @@ const msgTextOnly = "channel.text_only"
 // textOnlyFallback is used when the texts lack msgTextOnly (an older locale folder).
 const textOnlyFallback = "Ik kan alleen tekst lezen: typ je bericht of tik op een knop. / I can only read text: please type your message or tap a button."
 
-// dispatch queues an update behind its chat's earlier ones. Updates the channel does not
-// serve (group chatter, channel posts, edits) are dropped here, unread.
+// dispatch queues an update behind its chat's earlier ones; updates of different chats run
+// in parallel. It runs in the library's one worker, in the order Telegram sent the updates,
+// so it only decides and queues: it never waits for Redis or Telegram.
+//
+// A student's update counts against their conversation's rate. Over it, the update is held
+// back and runs when the conversation has a token again (up to limit.Backlog of them;
+// more are dropped): losing a student's words is worse than answering late. The student
+// hears at once what cannot wait: the 24/7 numbers when the update asks for help in
+// danger, and, the first time, that they are going too fast. Button taps in the counsellor
+// group keep their order but are not limited. Updates the channel does not serve (group
+// chatter, channel posts, edits) are dropped here, unread.
 func (c *Channel) dispatch(_ context.Context, _ *tgbot.Bot, u *models.Update) {
-	chat, ok := c.route(u)
+	c.queue(u, func(error) {})
+}
+
+// queue is dispatch for both ways updates come: it queues u and calls finish with the
+// outcome once u was handled (nil at once for an update the channel does not serve). It
+// reports false when u was dropped; finish is then never called.
+func (c *Channel) queue(u *models.Update, finish func(error)) bool {
+	chat, student, ok := c.route(u)
 	if !ok {
-		return
+		finish(nil)
+		return true
 	}
-	if !c.chats.do(chat, func() { c.handle(u) }) {
-		c.log.Warn("update dropped: too many updates waiting for one chat")
+	run := func() { finish(c.handle(u)) }
+	if !student {
+		if !c.chats.Queue("group:"+strconv.FormatInt(chat, 10), run) {
+			c.log.Warn("counsellor group update dropped: too many waiting")
+			return false
+		}
+		return true
+	}
+	in := c.peek(u, chat)
+	if !c.taken.first(in.UpdateID) {
+		// Telegram delivering an update again, because its first delivery got no 200, is
+		// not the student writing again: it keeps its place in the lane but takes no
+		// token, or an outage would end in "you are going too fast".
+		return c.chats.Queue(in.Key, run)
+	}
+	admitted, first := c.chats.Admit(in.Key, run)
+	if admitted == limit.Now {
+		return true
+	}
+	c.d.Engine.Meter().Limited(Name, "conversation")
+	if admitted == limit.Dropped {
+		c.log.Warn("update dropped: the conversation is over its rate and its backlog is full")
+	}
+	if first || c.d.Engine.Urgent(in) {
+		c.chats.Priority(in.Key, func() { c.overLimit(in, chat, first) })
+	}
+	return admitted != limit.Dropped
+}
+
+// peek is the engine's view of a student's update, for the rate limit: its conversation
+// key, language hint, and text or button data.
+func (c *Channel) peek(u *models.Update, chat int64) bot.Inbound {
+	if q := u.CallbackQuery; q != nil {
+		in := c.inbound(u.ID, &q.From, chat)
+		in.Data = q.Data
+		return in
+	}
+	in := c.inbound(u.ID, u.Message.From, chat)
+	in.Text = u.Message.Text
+	return in
+}
+
+// overLimit tells a student over the rate what cannot wait (see dispatch). It runs in the
+// conversation's lane, before the updates held back.
+func (c *Channel) overLimit(in bot.Inbound, chat int64, first bool) {
+	defer c.recoverPanic("over limit")
+	ctx, cancel := context.WithTimeout(c.drain, turnTimeout)
+	defer cancel()
+	msgs := c.d.Engine.OverLimit(ctx, in, first)
+	if err := c.sendMessages(ctx, chat, msgs); err != nil {
+		c.log.Warn("rate-limit notice not delivered", "err", err)
 	}
 }
 
 // route returns the chat an update belongs to, if the channel serves it: private messages
-// and button taps of students, and button taps in the counsellor group.
-func (c *Channel) route(u *models.Update) (int64, bool) {
+// and button taps of students (student), and button taps in the counsellor group.
+func (c *Channel) route(u *models.Update) (chat int64, student, ok bool) {
 	switch {
 	case u.CallbackQuery != nil:
 		chat, kind, _, ok := callbackChat(u.CallbackQuery)
 		if !ok || u.CallbackQuery.From.IsBot {
-			return 0, false
+			return 0, false, false
 		}
-		if kind == models.ChatTypePrivate || (c.cfg.CounsellorGroup != 0 && chat == c.cfg.CounsellorGroup) {
-			return chat, true
+		if kind == models.ChatTypePrivate {
+			return chat, true, true
+		}
+		if c.cfg.CounsellorGroup != 0 && chat == c.cfg.CounsellorGroup {
+			return chat, false, true
 		}
 	case u.Message != nil:
 		m := u.Message
 		if m.Chat.Type == models.ChatTypePrivate && m.From != nil && !m.From.IsBot {
-			return m.Chat.ID, true
+			return m.Chat.ID, true, true
 		}
 	}
-	return 0, false
+	return 0, false, false
 }
 
 // callbackChat is the chat and message a tapped button belongs to. Telegram sends the
@@ -69,11 +140,12 @@ func callbackChat(q *models.CallbackQuery) (chat int64, kind models.ChatType, ms
 // beforeHandle lets tests make a handler panic; unset otherwise.
 var beforeHandle atomic.Pointer[func(*models.Update)]
 
-// handle serves one update. It runs in the chat's turn (see serial).
-func (c *Channel) handle(u *models.Update) {
+// handle serves one update. It runs in the chat's lane (see dispatch). It returns errAgain
+// when the update should be delivered again (see turn).
+func (c *Channel) handle(u *models.Update) error {
 	defer c.recoverPanic("update")
 	if c.drain.Err() != nil {
-		return // shut down: not started, so not half done
+		return errAgain // shut down: not started, so not half done
 	}
 	if f := beforeHandle.Load(); f != nil {
 		(*f)(u)
@@ -83,10 +155,11 @@ func (c *Channel) handle(u *models.Update) {
 	defer cancel()
 	switch {
 	case u.CallbackQuery != nil:
-		c.callback(ctx, u.ID, u.CallbackQuery)
+		return c.callback(ctx, u.ID, u.CallbackQuery)
 	case u.Message != nil:
-		c.message(ctx, u.ID, u.Message)
+		return c.message(ctx, u.ID, u.Message)
 	}
+	return nil
 }
 
 // inbound maps a student's update to the engine's terms. Only the user id (hashed at once
@@ -101,17 +174,17 @@ func (c *Channel) inbound(updateID int64, from *models.User, chat int64) bot.Inb
 	}
 }
 
-func (c *Channel) message(ctx context.Context, updateID int64, m *models.Message) {
+func (c *Channel) message(ctx context.Context, updateID int64, m *models.Message) error {
 	in := c.inbound(updateID, m.From, m.Chat.ID)
 	if m.Text == "" {
 		if hasMedia(m) {
 			c.textOnly(ctx, m.Chat.ID, in)
 		}
-		return
+		return nil
 	}
 	// Commands ("/start", "/help@our_bot") pass as text: the engine knows them.
 	in.Text = m.Text
-	c.turn(ctx, m.Chat.ID, in)
+	return c.turn(ctx, m.Chat.ID, in)
 }
 
 // hasMedia reports whether a message carries something other than text. Only whether the
@@ -123,11 +196,11 @@ func hasMedia(m *models.Message) bool {
 		m.Dice != nil || m.Story != nil || m.PaidMedia != nil || m.Checklist != nil
 }
 
-func (c *Channel) callback(ctx context.Context, updateID int64, q *models.CallbackQuery) {
+func (c *Channel) callback(ctx context.Context, updateID int64, q *models.CallbackQuery) error {
 	chat, kind, msgID, _ := callbackChat(q)
 	if kind != models.ChatTypePrivate {
 		c.claim(ctx, q, chat, msgID)
-		return
+		return nil
 	}
 	// Answer at once, so the app stops its spinner, and take the buttons off the message
 	// that was tapped: they belong to a question that is now answered.
@@ -139,23 +212,50 @@ func (c *Channel) callback(ctx context.Context, updateID int64, q *models.Callba
 		c.log.Debug("buttons of a tapped message not removed", "err", err)
 	}
 	if q.Data == "" {
-		return
+		return nil
 	}
 	in := c.inbound(updateID, &q.From, chat)
 	in.Data = q.Data
-	c.turn(ctx, chat, in)
+	return c.turn(ctx, chat, in)
 }
 
-// turn runs one engine turn and sends its reply.
-func (c *Channel) turn(ctx context.Context, chat int64, in bot.Inbound) {
+// errAgain means an update was not (fully) handled: the webhook answers 503, so Telegram
+// delivers it again.
+var errAgain = errors.New("telegram: update not handled; deliver it again")
+
+// turn runs one engine turn and sends its reply. By webhook it returns errAgain when the
+// update should come again: the turn failed (it saved nothing, so running it again is
+// safe), or its reply did not go out (the engine kept it and sends it again). In poll
+// mode the update is confirmed already, so the student gets the calm error reply at once
+// and nothing comes again.
+func (c *Channel) turn(ctx context.Context, chat int64, in bot.Inbound) error {
+	webhook := c.cfg.Mode == ModeWebhook
 	c.typing(ctx, chat)
 	r, err := c.d.Engine.Handle(ctx, in)
 	if err != nil {
-		c.log.Error("turn failed; the student got the calm error reply", "err", err)
+		c.log.Error("turn failed", "err", err, "delivered_again", webhook)
+		// The calm error reply goes out once per update, and not at all while the
+		// conversation is only busy: its previous turn still runs, or a killed process
+		// left its lock, which runs out by itself within seconds.
+		if webhook && (errors.Is(err, bot.ErrBusy) || !c.failed.first(in.UpdateID)) {
+			return errAgain
+		}
 	}
-	if err := c.sendMessages(ctx, chat, r.Messages); err != nil {
-		c.log.Warn("reply not delivered", "err", err)
+	if serr := c.sendMessages(ctx, chat, r.Messages); serr != nil {
+		c.log.Warn("reply not delivered", "err", serr)
+		if webhook && !errors.Is(serr, bot.ErrUnreachable) {
+			return errAgain
+		}
+		return nil
 	}
+	if err != nil {
+		if webhook {
+			return errAgain
+		}
+		return nil
+	}
+	c.d.Engine.Delivered(in, r)
+	return nil
 }
 
 // typing shows "typing…" while the engine works. It is a nicety: never waited or retried.

@@ -99,7 +99,7 @@ func (c *Channel) sendMessages(ctx context.Context, chat int64, msgs []bot.Messa
 }
 
 // call runs one Bot API call for a chat, honouring Telegram's "retry after" for that chat
-// only: turns run in their chat's own goroutine (see serial), so while one chat waits the
+// only: turns run in their chat's own lane (see dispatch), so while one chat waits the
 // others go on. (The outbox is one loop per replica; there a wait also delays the
 // deliveries queued behind it, at most maxAttempts-1 times retry_after.) The error it
 // returns is safe to log (see describe).

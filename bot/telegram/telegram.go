@@ -7,17 +7,23 @@
 // pseudonymous key at once), the chat id (sealed as the return address), the language code,
 // the text or button data. Names, usernames, photos and phone numbers are never read,
 // logged or stored.
+//
+// Each student's conversation is rate limited (limit.PerConversation): what goes over it is
+// held back and answered a little later, the student is told once to slow down, and crisis
+// words get the 24/7 numbers at once (see dispatch). The limit lives in the memory of the
+// replica that receives the updates. In poll mode one replica at a time polls, so the limit
+// is exact; in webhook mode every replica limits separately, so a conversation whose
+// updates a load balancer spreads over n replicas gets up to n times the rate.
 package telegram
 
 import (
 	"context"
 	"crypto/subtle"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
-	"runtime"
-	"runtime/debug"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -27,6 +33,7 @@ import (
 	"github.com/go-telegram/bot/models"
 
 	"intake/bot"
+	"intake/bot/limit"
 )
 
 // Name is the channel's name in conversation keys, sessions, cases and statistics, and the
@@ -47,11 +54,14 @@ const (
 	// drainGrace is how long updates already taken in are still handled after Run's
 	// context ended, so their replies are not lost.
 	drainGrace = 10 * time.Second
-	// parallelTurns bounds how many chats are served at once; maxQueued how many updates
-	// may wait for one chat.
+	// parallelTurns bounds how many chats are served at once.
 	parallelTurns = 64
-	maxQueued     = 32
 )
+
+// lanesConfig is how a channel's chat lanes are made: every conversation at
+// limit.PerConversation with limit.Backlog held back, at most parallelTurns turns at once.
+// Tests give the lanes a clock they move by hand (export_test.go).
+var lanesConfig = func() limit.LanesConfig { return limit.LanesConfig{Parallel: parallelTurns} }
 
 // Deps are what the channel works with. Desk and Announcements are needed for a counsellor
 // group, Leases for poll mode.
@@ -64,7 +74,7 @@ type Channel struct {
 	log     *slog.Logger
 	tg      *tgbot.Bot
 	limits  *limiter
-	chats   *serial
+	chats   *limit.Lanes
 	cases   caseReader
 	deskURL string
 
@@ -76,6 +86,12 @@ type Channel struct {
 	drain       context.Context
 	stopDrain   context.CancelFunc
 	running     atomic.Bool
+	// taken holds the updates taken in, so one delivered again is not charged to the
+	// student's rate; failed those whose failure the student was told of (see turn).
+	taken, failed onceSet
+	// leaseSeen and api tell Ready whether this replica polls, stands by, or is stuck.
+	leaseSeen bot.LeaseWatch
+	api       apiHealth
 
 	// Timing; tests shorten it.
 	leaseTTL   time.Duration // how long a poll lease lasts without renewal
@@ -103,7 +119,7 @@ func New(cfg Config, d Deps) (*Channel, error) {
 	}
 	c := &Channel{
 		cfg: cfg, d: d, log: d.Logger.With("channel", Name),
-		limits: newLimiter(), chats: newSerial(parallelTurns, maxQueued),
+		limits: newLimiter(), chats: limit.NewLanes(lanesConfig()),
 		leaseTTL: 15 * time.Second, leaseEvery: 5 * time.Second, block: 2 * time.Second,
 	}
 	if cfg.DeskURL != "" {
@@ -116,7 +132,7 @@ func New(cfg Config, d Deps) (*Channel, error) {
 	c.drain, c.stopDrain = context.WithCancel(context.Background())
 	opts := []tgbot.Option{
 		tgbot.WithSkipGetMe(),
-		// Our dispatch only queues the update (per chat, see serial), so running it in the
+		// Our dispatch only queues the update (per chat, see dispatch), so running it in the
 		// library's one worker keeps the order in which Telegram sent the updates.
 		tgbot.WithNotAsyncHandlers(),
 		tgbot.WithDefaultHandler(c.dispatch),
@@ -124,6 +140,7 @@ func New(cfg Config, d Deps) (*Channel, error) {
 		// The library's defaults print whole updates and answer bodies (names included).
 		tgbot.WithErrorsHandler(c.libraryError),
 		tgbot.WithDebugHandler(func(string, ...any) {}),
+		tgbot.WithHTTPClient(pollTimeout, c.api.client()),
 		tgbot.WithAllowedUpdates(tgbot.AllowedUpdates{models.AllowedUpdateMessage, models.AllowedUpdateCallbackQuery}),
 	}
 	if cfg.ServerURL != "" {
@@ -168,10 +185,10 @@ func (c *Channel) Run(ctx context.Context) error {
 	case ModePoll:
 		wg.Go(func() { c.pollLoop(ctx) })
 	case ModeWebhook:
-		wg.Go(func() { c.tg.StartWebhook(ctx) })
+		// Updates come through WebhookHandler and are handled within its request.
 	}
 	wg.Wait()
-	c.chats.wait() // updates taken in are handled (within drainGrace), their replies sent
+	c.chats.Close() // updates taken in are handled (within drainGrace), their replies sent
 	return nil
 }
 
@@ -206,11 +223,13 @@ func (c *Channel) pollLoop(ctx context.Context) {
 	for {
 		taken := time.Now()
 		held, err := c.lease(ctx, holder)
+		c.leaseSeen.Record(held, err)
 		if err != nil && ctx.Err() == nil {
 			c.log.Warn("telegram poll lease unavailable", "err", err)
 		}
 		if held {
 			c.pollWhileHeld(ctx, holder, taken.Add(c.leaseTTL))
+			c.leaseSeen.Forget()
 		}
 		if !sleep(ctx, c.leaseEvery) {
 			return
@@ -345,9 +364,9 @@ func (c *Channel) WebhookHandler() http.Handler {
 			http.Error(w, "the telegram channel runs in poll mode", http.StatusNotFound)
 		})
 	}
-	inner := c.tg.WebhookHandler()
 	secret := []byte(c.cfg.WebhookSecret)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer c.recoverPanic("webhook")
 		if c.stopped.Err() != nil {
 			// Run has ended: an update taken now would never be handled. Telegram tries
 			// again later, by then on a replica that runs.
@@ -371,7 +390,39 @@ func (c *Channel) WebhookHandler() http.Handler {
 			return
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, maxUpdateBytes)
-		inner(w, r)
+		var u models.Update
+		if err := json.NewDecoder(r.Body).Decode(&u); err != nil {
+			if _, tooBig := errors.AsType[*http.MaxBytesError](err); tooBig {
+				c.log.Warn("telegram webhook request refused: body over the cap", "max_bytes", maxUpdateBytes)
+				http.Error(w, "request body over 1 MB", http.StatusRequestEntityTooLarge)
+				return
+			}
+			// Only the kind of error: the body may hold a student's words.
+			c.log.Warn("telegram webhook request refused: update unreadable", "err_type", fmt.Sprintf("%T", err))
+			http.Error(w, "update unreadable", http.StatusBadRequest)
+			return
+		}
+		// The answer waits until the update was handled and its reply sent (the library's
+		// own handler answers at once). Until Telegram has a 2xx it keeps the update and
+		// delivers it again, so a replica killed meanwhile loses nothing: another one, or
+		// this one restarted, handles it, and the engine resends a reply that was saved
+		// but may not have gone out.
+		done := make(chan error, 1)
+		if !c.queue(&u, func(err error) { done <- err }) {
+			http.Error(w, "too many updates waiting for this chat; deliver it later", http.StatusServiceUnavailable)
+			return
+		}
+		select {
+		case err := <-done:
+			if err != nil {
+				http.Error(w, "update not handled; deliver it again", http.StatusServiceUnavailable)
+				return
+			}
+			w.WriteHeader(http.StatusOK)
+		case <-r.Context().Done():
+			// Telegram stopped waiting and will deliver the update again; the turn still
+			// ends, and the engine keeps its reply for that delivery.
+		}
 	})
 }
 
@@ -391,27 +442,7 @@ func (c *Channel) recoverPanic(where string) {
 	if p == nil {
 		return
 	}
-	what := fmt.Sprintf("%T", p)
-	if re, ok := p.(runtime.Error); ok {
-		what = re.Error() // the runtime's own words: an index, a nil pointer
-	}
-	c.log.Error("telegram handler panicked; update dropped", "where", where, "panic", what, "stack", stackWithoutArgs(debug.Stack()))
-}
-
-// stackWithoutArgs keeps the function names and lines of a stack trace and drops the
-// argument values.
-func stackWithoutArgs(stack []byte) string {
-	lines := strings.Split(string(stack), "\n")
-	for i, l := range lines {
-		// A frame line is "pkg.(*T).method(0xc000..., {0x...})": the arguments are the
-		// last parenthesised group; they hold no parentheses themselves.
-		if !strings.HasPrefix(l, "\t") && strings.HasSuffix(l, ")") {
-			if open := strings.LastIndex(l, "("); open > 0 {
-				lines[i] = l[:open] + "(…)"
-			}
-		}
-	}
-	return strings.Join(lines, "\n")
+	c.log.Error("telegram handler panicked; update dropped", "where", where, "panic", bot.PanicKind(p), "stack", bot.PanicStack())
 }
 
 // libraryError logs what the library reports (failed polls, bad webhook bodies).

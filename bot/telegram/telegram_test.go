@@ -16,6 +16,7 @@ import (
 
 	"intake/bot"
 	"intake/bot/telegram"
+	"intake/bot/telegram/telegramtest"
 	"intake/storage/redis/redistest"
 )
 
@@ -36,7 +37,7 @@ func TestIntakeThroughButtonsAndText(t *testing.T) {
 		t.Fatalf("case %s: %+v, %v: want it reachable (a sealed return address)", code, det, err)
 	}
 
-	msgs := w.api.messages(s.id)
+	msgs := w.api.Messages(s.id)
 	taps := 0
 	for _, m := range msgs {
 		if m.ParseMode != "" {
@@ -50,15 +51,15 @@ func TestIntakeThroughButtonsAndText(t *testing.T) {
 	if taps != 9 {
 		t.Errorf("%d messages had their buttons removed, want the 9 tapped ones", taps)
 	}
-	if n := w.api.answerCount(); n != 9 {
+	if n := len(w.api.Answers()); n != 9 {
 		t.Errorf("%d button taps answered, want 9", n)
 	}
-	if n := len(w.api.callsOf("sendChatAction")); n != 11 {
+	if n := len(w.api.Calls("sendChatAction")); n != 11 {
 		t.Errorf("%d typing indicators, want one per update (11)", n)
 	}
 	// The command menu: English by default, Dutch and English by language code.
 	langs := map[string]bool{}
-	for _, c := range w.api.callsOf("setMyCommands") {
+	for _, c := range w.api.Calls("setMyCommands") {
 		langs[c.Form["language_code"]] = true
 		var cmds []struct{ Command, Description string }
 		if err := json.Unmarshal([]byte(c.Form["commands"]), &cmds); err != nil || len(cmds) != len(bot.Commands) {
@@ -125,13 +126,13 @@ func TestDuplicateAndOutOfOrderUpdates(t *testing.T) {
 	help := s.message("/help", nil)
 	// Out of order: the later id first.
 	report["update_id"], help["update_id"] = int64(9002), int64(9001)
-	w.api.push(report, help)
+	w.api.Push(report, help)
 	s.waitCount(categoryQ, 1)
 	s.waitCount("You can type these commands at any time", 1)
 
 	// Every one of them again (a crash before the offset moved on, a webhook retry), then
 	// a new update; the chat is served in order, so once it is answered the repeats are done.
-	w.api.push(start, report, help, start)
+	w.api.Push(start, report, help, start)
 	s.say("/urgent", "Are you in danger right now?")
 
 	for text, want := range map[string]int{greeting: 1, "You can type these commands at any time": 1, "Are you in danger right now?": 1} {
@@ -142,7 +143,7 @@ func TestDuplicateAndOutOfOrderUpdates(t *testing.T) {
 	// /help shows the question again, so the category question is there twice: once
 	// for the tap, once after help. A repeat of either would make it three.
 	if n := s.count(categoryQ); n != 2 {
-		t.Errorf("category question sent %d times, want 2\n%s", n, w.api.transcript())
+		t.Errorf("category question sent %d times, want 2\n%s", n, w.api.Transcript())
 	}
 }
 
@@ -197,13 +198,14 @@ func TestWebhookSecret(t *testing.T) {
 		t.Fatalf("repeat: status %d, want 200", code)
 	}
 	s.say2webhook(post, "/urgent", "Are you in danger right now?")
-	if n := s.count(greeting); n != 1 {
-		t.Errorf("greeting sent %d times, want 1 (refused and repeated updates must not be processed)", n)
+	// The welcome, not the menu question: /urgent shows the question again.
+	if n := s.count("good that you’re here"); n != 1 {
+		t.Errorf("welcome sent %d times, want 1 (refused and repeated updates must not be processed)\n%s", n, w.api.Transcript())
 	}
 	if !strings.Contains(w.logs.String(), "wrong secret token") {
 		t.Error("a refused webhook request is not logged")
 	}
-	if n := len(w.api.callsOf("getUpdates")); n != 0 {
+	if n := w.api.CallCount("getUpdates"); n != 0 {
 		t.Errorf("webhook mode polled %d times", n)
 	}
 	// A replica that stopped refuses updates, so Telegram delivers them elsewhere.
@@ -228,18 +230,18 @@ func TestRateLimit(t *testing.T) {
 	w := newWorld(t)
 	w.replica("r1")
 	slow, other := w.student(918273649, "en"), w.student(918273650, "en")
-	rule := w.api.fail("sendMessage", slow.id, 429, "Too Many Requests: retry after 1", 1, 1)
+	rule := w.api.Fail("sendMessage", slow.id, 429, "Too Many Requests: retry after 1", 1, 1)
 
-	w.api.push(slow.message("/start", nil))
-	w.api.wait("the 429", func() bool { return len(rule.served) == 1 })
+	w.api.Push(slow.message("/start", nil))
+	w.wait("the 429", func() bool { return len(rule.Served()) == 1 })
 	other.say("/start", greeting)
 	slow.waitCount(greeting, 1)
 
-	slowMsgs, otherMsgs := w.api.messages(slow.id), w.api.messages(other.id)
+	slowMsgs, otherMsgs := w.api.Messages(slow.id), w.api.Messages(other.id)
 	if len(slowMsgs) != len(otherMsgs) {
 		t.Errorf("the limited chat got %d messages, the other %d; want the whole greeting in both", len(slowMsgs), len(otherMsgs))
 	}
-	if waited := slowMsgs[0].At.Sub(rule.served[0]); waited < 900*time.Millisecond {
+	if waited := slowMsgs[0].At.Sub(rule.Served()[0]); waited < 900*time.Millisecond {
 		t.Errorf("retried after %v; Telegram asked for 1 s", waited)
 	}
 	if !otherMsgs[0].At.Before(slowMsgs[0].At) {
@@ -254,7 +256,7 @@ func TestBlockedStudent(t *testing.T) {
 	r := w.replica("r1")
 	s := w.student(918273651, "en")
 	code := s.intake()
-	w.api.fail("sendMessage", s.id, 403, "Forbidden: bot was blocked by the user", 0, -1)
+	w.api.Fail("sendMessage", s.id, 403, "Forbidden: bot was blocked by the user", 0, -1)
 
 	ctx := context.Background()
 	anna := r.account(t, "anna")
@@ -282,9 +284,9 @@ func TestClaimFromGroup(t *testing.T) {
 	s := w.student(918273653, "en")
 	code := s.intakeUrgency("Yes, it's urgent")
 
-	var notice sentMsg
-	w.api.wait("the notice in the group", func() bool {
-		if ms := w.api.messagesLocked(group); len(ms) > 0 {
+	var notice telegramtest.Message
+	w.wait("the notice in the group", func() bool {
+		if ms := w.api.Messages(group); len(ms) > 0 {
 			notice = ms[0]
 			return true
 		}
@@ -304,13 +306,10 @@ func TestClaimFromGroup(t *testing.T) {
 		t.Fatalf("notice buttons = %+v, want one Claim", notice.Buttons)
 	}
 
-	member := func(id int64) map[string]any {
-		return map[string]any{"id": id, "is_bot": false, "first_name": canaryFirst, "username": canaryUsername, "language_code": "nl"}
-	}
 	ctx := context.Background()
 	anna := r.account(t, "anna")
 
-	a := w.api.tapAndAnswer(s.callback(notice, notice.Buttons[0].Data, member(stranger)))
+	a := w.tapAndAnswer(w.api.TapUpdate(member(stranger, "nl"), notice, notice.Buttons[0].Data))
 	if !strings.Contains(a.Text, "only the team’s counsellors") || !a.Alert {
 		t.Errorf("stranger's answer = %+v, want a polite refusal", a)
 	}
@@ -318,11 +317,11 @@ func TestClaimFromGroup(t *testing.T) {
 	if err != nil || det.Status != bot.StatusPending {
 		t.Fatalf("after a stranger's tap: %+v, %v; want still pending", det, err)
 	}
-	if m := w.api.messages(group)[0]; m.Text != notice.Text || len(m.Buttons) != 1 {
+	if m := w.api.Messages(group)[0]; m.Text != notice.Text || len(m.Buttons) != 1 {
 		t.Errorf("a stranger's tap changed the notice: %q %+v", m.Text, m.Buttons)
 	}
 
-	a = w.api.tapAndAnswer(s.callback(notice, notice.Buttons[0].Data, member(ghost)))
+	a = w.tapAndAnswer(w.api.TapUpdate(member(ghost, "nl"), notice, notice.Buttons[0].Data))
 	if !strings.Contains(a.Text, "not a counsellor") || !a.Alert {
 		t.Errorf("answer to a configured id without a desk account = %+v", a)
 	}
@@ -330,7 +329,7 @@ func TestClaimFromGroup(t *testing.T) {
 		t.Fatalf("after a tap by an id without an account: %+v, %v; want still pending", det, err)
 	}
 
-	a = w.api.tapAndAnswer(s.callback(notice, notice.Buttons[0].Data, member(counsellor)))
+	a = w.tapAndAnswer(w.api.TapUpdate(member(counsellor, "nl"), notice, notice.Buttons[0].Data))
 	if !strings.Contains(a.Text, "You have claimed case "+code) {
 		t.Errorf("counsellor's answer = %+v", a)
 	}
@@ -338,8 +337,8 @@ func TestClaimFromGroup(t *testing.T) {
 	if err != nil || det.Status != bot.StatusClaimed || det.Counsellor != "anna" {
 		t.Fatalf("after the counsellor's tap: %+v, %v; want claimed by anna", det, err)
 	}
-	w.api.wait("the notice saying who claimed", func() bool {
-		m := w.api.messagesLocked(group)[0]
+	w.wait("the notice saying who claimed", func() bool {
+		m := w.api.Messages(group)[0]
 		return strings.Contains(m.Text, "claimed by anna") && len(m.Buttons) == 0
 	})
 	s.waitCount(claimedText, 1) // the student hears of it
@@ -368,7 +367,7 @@ func TestMediaGetsTextOnlyReply(t *testing.T) {
 	// In Dutch for a Dutch app.
 	nl := w.student(918273655, "nl")
 	nl.send(nl.message("", map[string]any{"photo": photo}), "Ik kan alleen tekst lezen")
-	if n := len(w.api.callsOf("getFile")); n != 0 {
+	if n := w.api.CallCount("getFile"); n != 0 {
 		t.Errorf("getFile called %d times: media must not be downloaded", n)
 	}
 }
@@ -381,8 +380,8 @@ func TestCanariesNeverStored(t *testing.T) {
 	r := w.replica("r1", withGroup)
 	s := w.student(918273656, "en")
 	code := s.intake()
-	w.api.wait("the notice of the new case", func() bool {
-		ms := w.api.messagesLocked(group)
+	w.wait("the notice of the new case", func() bool {
+		ms := w.api.Messages(group)
 		return len(ms) > 0 && strings.HasPrefix(ms[0].Text, "New case "+code+" is waiting")
 	})
 	s.send(s.message("", map[string]any{"contact": map[string]any{"phone_number": canaryPhone, "first_name": canaryFirst}}), textOnlyEN)
@@ -410,7 +409,7 @@ func TestPanickingHandler(t *testing.T) {
 	w := newWorld(t)
 	s := w.student(918273657, "en")
 	bad := s.message("/start", nil)
-	badID := bad["update_id"].(int64)
+	badID := bad.ID()
 	telegram.SetBeforeHandle(func(id int64) {
 		if id == badID {
 			panic("boom while handling " + canaryFirst)
@@ -419,7 +418,7 @@ func TestPanickingHandler(t *testing.T) {
 	t.Cleanup(func() { telegram.SetBeforeHandle(nil) })
 	w.replica("r1")
 
-	w.api.push(bad)
+	w.api.Push(bad)
 	s.say("/start", greeting)
 	if !strings.Contains(w.logs.String(), "panicked") {
 		t.Error("the panic was not logged")
@@ -431,31 +430,25 @@ func TestPanickingHandler(t *testing.T) {
 func TestOneReplicaPolls(t *testing.T) {
 	w := newWorld(t)
 	reps := map[string]*replica{"r1": w.replica("r1"), "r2": w.replica("r2")}
-	w.api.wait("a replica polling", func() bool { return w.api.polls["r1"]+w.api.polls["r2"] >= 1 })
+	w.wait("a replica polling", func() bool { return w.api.Polls("r1")+w.api.Polls("r2") >= 1 })
 	holder, other := "r1", "r2"
-	w.api.mu.Lock()
-	if w.api.polls["r2"] > 0 {
+	if w.api.Polls("r2") > 0 {
 		holder, other = "r2", "r1"
 	}
-	w.api.mu.Unlock()
 	// Several lease renewals (every 100 ms in tests) later, still only the holder polls.
 	s := w.student(918273658, "en")
 	s.say("/start", greeting)
-	w.api.wait("more polls by the holder", func() bool { return w.api.polls[holder] >= 5 })
-	w.api.mu.Lock()
-	if w.api.polls[other] != 0 || w.api.overlap {
-		t.Errorf("polls %v (overlap %v): only %s may poll", w.api.polls, w.api.overlap, holder)
+	w.wait("more polls by the holder", func() bool { return w.api.Polls(holder) >= 5 })
+	if w.api.Polls(other) != 0 || w.api.PollOverlap() {
+		t.Errorf("polls %d by %s, %d by %s (overlap %v): only %s may poll", w.api.Polls(holder), holder, w.api.Polls(other), other, w.api.PollOverlap(), holder)
 	}
-	w.api.mu.Unlock()
 
 	reps[holder].stop(t)
 	stopped := time.Now()
-	w.api.wait(other+" taking over", func() bool { return w.api.polls[other] > 0 })
+	w.wait(other+" taking over", func() bool { return w.api.Polls(other) > 0 })
 	t.Logf("%s took over %v after %s stopped", other, time.Since(stopped).Round(time.Millisecond), holder)
 	s.tap("I want to report something", categoryQ)
-	w.api.mu.Lock()
-	defer w.api.mu.Unlock()
-	if w.api.overlap {
+	if w.api.PollOverlap() {
 		t.Error("two replicas polled at the same time")
 	}
 }
@@ -465,13 +458,11 @@ func TestOneReplicaPolls(t *testing.T) {
 func TestLeaseHolderCutOff(t *testing.T) {
 	w := newWorld(t)
 	reps := map[string]*replica{"r1": w.replica("r1"), "r2": w.replica("r2")}
-	w.api.wait("a replica polling", func() bool { return w.api.polls["r1"]+w.api.polls["r2"] >= 1 })
+	w.wait("a replica polling", func() bool { return w.api.Polls("r1")+w.api.Polls("r2") >= 1 })
 	holder, other := "r1", "r2"
-	w.api.mu.Lock()
-	if w.api.polls["r2"] > 0 {
+	if w.api.Polls("r2") > 0 {
 		holder, other = "r2", "r1"
 	}
-	w.api.mu.Unlock()
 
 	// The holder loses Redis (it cannot renew, nor release): like a crash, seen from Redis.
 	if err := reps[holder].client.Close(); err != nil {
@@ -480,18 +471,14 @@ func TestLeaseHolderCutOff(t *testing.T) {
 	eventually(t, holder+" to stop polling", func() bool {
 		return strings.Contains(w.logs.String(), "polling stops before it expires")
 	})
-	w.api.mu.Lock()
-	if w.api.polls[other] != 0 {
+	if w.api.Polls(other) != 0 {
 		t.Errorf("%s polled while %s's lease was still valid", other, holder)
 	}
-	w.api.mu.Unlock()
 	redistest.Advance(t, w.client, 2*time.Second) // the lease's ttl in tests
-	w.api.wait(other+" taking over", func() bool { return w.api.polls[other] > 0 })
+	w.wait(other+" taking over", func() bool { return w.api.Polls(other) > 0 })
 	s := w.student(918273659, "en")
 	s.say("/start", greeting)
-	w.api.mu.Lock()
-	defer w.api.mu.Unlock()
-	if w.api.overlap {
+	if w.api.PollOverlap() {
 		t.Error("two replicas polled at the same time")
 	}
 }
@@ -520,6 +507,10 @@ func TestConfigFromEnv(t *testing.T) {
 	if err != nil || cfg.Mode != telegram.ModeWebhook {
 		t.Errorf("valid webhook config: %+v %v", cfg, err)
 	}
+	cfg, _, err = telegram.ConfigFromEnv(env("INTAKE_TELEGRAM_TOKEN", testToken, "INTAKE_TELEGRAM_SERVER_URL", " http://127.0.0.1:8081/ "))
+	if err != nil || cfg.ServerURL != "http://127.0.0.1:8081" {
+		t.Errorf("local Bot API server: ServerURL %q, err %v; want http://127.0.0.1:8081", cfg.ServerURL, err)
+	}
 
 	badToken := "123456:has a space and the secret part"
 	for name, tc := range map[string]struct {
@@ -540,6 +531,8 @@ func TestConfigFromEnv(t *testing.T) {
 		"counsellor twice": {env("INTAKE_TELEGRAM_TOKEN", testToken, "INTAKE_TELEGRAM_GROUP", "-1", "INTAKE_TELEGRAM_COUNSELLORS", "1:anna,1:bram"),
 			"listed twice"},
 		"counsellors without group": {env("INTAKE_TELEGRAM_TOKEN", testToken, "INTAKE_TELEGRAM_COUNSELLORS", "1:anna"), "INTAKE_TELEGRAM_GROUP is not"},
+		"server not a URL":          {env("INTAKE_TELEGRAM_TOKEN", testToken, "INTAKE_TELEGRAM_SERVER_URL", "127.0.0.1:8081"), "INTAKE_TELEGRAM_SERVER_URL is not an http(s) address"},
+		"server not http":           {env("INTAKE_TELEGRAM_TOKEN", testToken, "INTAKE_TELEGRAM_SERVER_URL", "ftp://bots.example"), "INTAKE_TELEGRAM_SERVER_URL is not an http(s) address"},
 	} {
 		_, ok, err := telegram.ConfigFromEnv(tc.env)
 		if !ok || err == nil || !strings.Contains(err.Error(), tc.want) {

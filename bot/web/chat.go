@@ -15,6 +15,7 @@ import (
 	langtag "golang.org/x/text/language"
 
 	"intake/bot"
+	"intake/bot/limit"
 	"intake/locales"
 )
 
@@ -32,9 +33,9 @@ type ChatOptions struct {
 	// address the proxy adds. IPv6 addresses are counted per /64.
 	ClientIP func(*http.Request) string
 	// Rate limits (zero values get the defaults below).
-	PerIP           Limit // every conversation request from one address
-	PerConversation Limit // every request of one conversation
-	Receipts        Limit // receipt attempts from one address
+	PerIP           limit.Rate // every conversation request from one address
+	PerConversation limit.Rate // every request of one conversation
+	Receipts        limit.Rate // receipt attempts from one address
 	// ReceiptDelay is how long an answer to a wrong receipt waits (default 1s).
 	ReceiptDelay time.Duration
 	// Events tunes the live updates: how long one read of the outbox waits (default 5s),
@@ -47,19 +48,17 @@ type ChatOptions struct {
 	Now          func() time.Time
 }
 
-// Limit is a token bucket: Burst requests at once, then one more per Every.
-type Limit struct {
-	Burst int
-	Every time.Duration
-}
+// Limit is a rate of the chat's limits: Burst requests at once, then one more per Every.
+type Limit = limit.Rate
 
-// Default limits. A person answers at most about once a second; a bot answers in
-// tens of milliseconds. One address is shared by many students behind a university or
-// mobile network's NAT, so its limit is wider than one conversation's.
+// Default limits. A conversation has the limit of every channel (limit.PerConversation):
+// a person answers at most about once a second, a script in tens of milliseconds. One
+// address is shared by many students behind a university or mobile network's NAT, so its
+// limit is wider than one conversation's. Receipts: see the arithmetic above receipt.
 var (
-	DefaultPerIP           = Limit{Burst: 30, Every: 300 * time.Millisecond}
-	DefaultPerConversation = Limit{Burst: 10, Every: time.Second}
-	DefaultReceipts        = Limit{Burst: 5, Every: time.Minute}
+	DefaultPerIP           = limit.Rate{Burst: 30, Every: 300 * time.Millisecond}
+	DefaultPerConversation = limit.PerConversation
+	DefaultReceipts        = limit.Rate{Burst: 5, Every: time.Minute}
 )
 
 // DefaultExitURL is the quick exit's default: a weather search, as ordinary a page as there
@@ -87,9 +86,9 @@ type chatHandler struct {
 	css, js  asset
 	recent   *recentReplies
 	nonces   *formNonces
-	perIP    *limiter
-	perConv  *limiter
-	receipts *limiter
+	perIP    *limit.Limiter
+	perConv  *limit.Limiter
+	receipts *limit.Limiter
 	shipped  *locales.Catalog // the embedded texts, for web.* ids an edited catalog lacks
 	streams  atomic.Int64
 	next     http.Handler
@@ -113,9 +112,9 @@ func NewChat(e *bot.Engine, names *bot.Pseudonyms, opts ChatOptions) http.Handle
 	if opts.ClientIP == nil {
 		opts.ClientIP = peerIP
 	}
-	opts.PerIP = orLimit(opts.PerIP, DefaultPerIP)
-	opts.PerConversation = orLimit(opts.PerConversation, DefaultPerConversation)
-	opts.Receipts = orLimit(opts.Receipts, DefaultReceipts)
+	opts.PerIP = opts.PerIP.Or(DefaultPerIP)
+	opts.PerConversation = opts.PerConversation.Or(DefaultPerConversation)
+	opts.Receipts = opts.Receipts.Or(DefaultReceipts)
 	if opts.ReceiptDelay == 0 {
 		opts.ReceiptDelay = time.Second
 	}
@@ -139,9 +138,9 @@ func NewChat(e *bot.Engine, names *bot.Pseudonyms, opts ChatOptions) http.Handle
 		js:       mustAsset(chatFiles, "chat/chat.js", "chat.js", "text/javascript; charset=utf-8"),
 		recent:   newRecentReplies(recentTTL, maxRecent),
 		nonces:   newFormNonces(),
-		perIP:    newLimiter(opts.PerIP, maxBuckets),
-		perConv:  newLimiter(opts.PerConversation, maxBuckets),
-		receipts: newLimiter(opts.Receipts, maxBuckets),
+		perIP:    limit.New(opts.PerIP, 0),
+		perConv:  limit.New(opts.PerConversation, 0),
+		receipts: limit.New(opts.Receipts, 0),
 		shipped:  shipped,
 	}
 
@@ -168,14 +167,8 @@ func NewChat(e *bot.Engine, names *bot.Pseudonyms, opts ChatOptions) http.Handle
 	return h
 }
 
-func orLimit(l, def Limit) Limit {
-	if l.Burst <= 0 || l.Every <= 0 {
-		return def
-	}
-	return l
-}
-
 func (h *chatHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	defer h.recoverPanic(w, r) // see recover.go
 	securityHeaders(w.Header(), chatCSP)
 	h.next.ServeHTTP(w, r)
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"intake/bot"
+	"intake/bot/limit"
 	"intake/bot/web"
 	"intake/storage/redis/redistest"
 )
@@ -214,7 +215,7 @@ func TestChatReceiptFromAnotherDevice(t *testing.T) {
 // TestChatWrongReceipt: a wrong receipt links nothing and says so; after too many from one
 // address the chat asks to wait.
 func TestChatWrongReceipt(t *testing.T) {
-	f := newChat(t, web.ChatOptions{Receipts: web.Limit{Burst: 6, Every: time.Hour}})
+	f := newChat(t, web.ChatOptions{Receipts: limit.Rate{Burst: 6, Every: time.Hour}})
 	owner := f.visitor("en")
 	code, pass := receiptOf(t, owner.intake("He follows me."))
 	cases := []struct{ name, code, pass string }{
@@ -400,7 +401,7 @@ func TestChatStoresNoSecret(t *testing.T) {
 // its language, and the conversation is untouched.
 func TestChatRateLimits(t *testing.T) {
 	t.Run("per address", func(t *testing.T) {
-		f := newChat(t, web.ChatOptions{PerIP: web.Limit{Burst: 3, Every: time.Hour}})
+		f := newChat(t, web.ChatOptions{PerIP: limit.Rate{Burst: 3, Every: time.Hour}})
 		v := f.visitor("nl-NL,nl;q=0.9")
 		for i := 0; i < 3; i++ {
 			if resp, _ := v.get("/"); resp.StatusCode != http.StatusOK {
@@ -418,7 +419,7 @@ func TestChatRateLimits(t *testing.T) {
 		w.open()
 	})
 	t.Run("per conversation", func(t *testing.T) {
-		f := newChat(t, web.ChatOptions{PerConversation: web.Limit{Burst: 2, Every: time.Hour}})
+		f := newChat(t, web.ChatOptions{PerConversation: limit.Rate{Burst: 2, Every: time.Hour}})
 		v := f.visitor("en")
 		v.open()
 		v.tap("menu.report")
@@ -430,6 +431,33 @@ func TestChatRateLimits(t *testing.T) {
 		var j struct{ Error string }
 		if err := json.Unmarshal([]byte(body), &j); err != nil || !strings.Contains(j.Error, "a bit fast") {
 			t.Errorf("JSON refusal %q: %v", body, err)
+		}
+	})
+	t.Run("help in danger is never limited away", func(t *testing.T) {
+		f := newChat(t, web.ChatOptions{PerConversation: limit.Rate{Burst: 1, Every: time.Hour}})
+		v := f.visitor("en")
+		v.open()
+		v.tap("menu.report") // the conversation's only token
+		before := f.session(v)
+		csrf := formValue(t, v.page, "csrf")
+		resp, body := v.post("/chat/say", url.Values{"text": {"i want to die"}, "csrf": {csrf}})
+		if resp.StatusCode != http.StatusTooManyRequests {
+			t.Fatalf("status %d", resp.StatusCode)
+		}
+		mustContain(t, body, "What you write worries me", "0800-0113", "0800-0188", "a bit fast")
+		resp, body = v.post("/chat/say", url.Values{"data": {"g:urgent"}, "csrf": {csrf}}, "Accept", "application/json")
+		var j struct{ Error string }
+		if err := json.Unmarshal([]byte(body), &j); resp.StatusCode != http.StatusTooManyRequests || err != nil ||
+			!strings.Contains(j.Error, "0900-0101") || !strings.Contains(j.Error, "a bit fast") {
+			t.Errorf("the urgent button over the limit: %d %q", resp.StatusCode, body)
+		}
+		// An ordinary message over the limit gets only the refusal, and nothing was run.
+		_, body = v.post("/chat/say", url.Values{"text": {"hello"}, "csrf": {csrf}})
+		if strings.Contains(body, "0800-0113") || !strings.Contains(body, "a bit fast") {
+			t.Errorf("an ordinary message over the limit:\n%s", body)
+		}
+		if after := f.session(v); after.Node != before.Node || len(after.Urgent) != 0 {
+			t.Errorf("a refused message changed the conversation: node %s -> %s, urgent %v", before.Node, after.Node, after.Urgent)
 		}
 	})
 }

@@ -38,8 +38,9 @@ func (h *chatHandler) events(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx := r.Context()
 	ip, now := h.opts.ClientIP(r), h.now()
-	if !h.perIP.allow(ip, now, 1) {
-		w.Header().Set("Retry-After", strconv.Itoa(max(1, int(h.perIP.wait(ip, now).Seconds()+1))))
+	if !h.perIP.Allow(ip, now) {
+		h.hit("ip")
+		w.Header().Set("Retry-After", strconv.Itoa(max(1, int(h.perIP.Wait(ip, now).Seconds()+1))))
 		w.WriteHeader(http.StatusTooManyRequests)
 		return
 	}

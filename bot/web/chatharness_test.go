@@ -17,6 +17,7 @@ import (
 
 	"intake/bot"
 	"intake/bot/bottest"
+	"intake/bot/limit"
 	"intake/bot/web"
 	"intake/storage/redis"
 	"intake/storage/redis/redistest"
@@ -54,10 +55,10 @@ func newChat(t *testing.T, opts web.ChatOptions) *chatFixture {
 	logs := &syncBuffer{}
 	opts.Logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	if opts.PerIP.Burst == 0 {
-		opts.PerIP = web.Limit{Burst: 1000, Every: time.Millisecond}
+		opts.PerIP = limit.Rate{Burst: 1000, Every: time.Millisecond}
 	}
 	if opts.PerConversation.Burst == 0 {
-		opts.PerConversation = web.Limit{Burst: 1000, Every: time.Millisecond}
+		opts.PerConversation = limit.Rate{Burst: 1000, Every: time.Millisecond}
 	}
 	if opts.ReceiptDelay == 0 {
 		opts.ReceiptDelay = time.Millisecond

@@ -143,6 +143,20 @@ func (h *chatHandler) say(w http.ResponseWriter, r *http.Request) {
 // a passphrase 19); anything longer is wrong anyway.
 const maxReceiptField = 64
 
+// Receipt attempts, the arithmetic that makes guessing one infeasible:
+//
+// A receipt is a case code (8 symbols of 32: 40 bits) and a passphrase (16 symbols of 32:
+// 80 bits), both drawn at random. The engine allows each case code 5 wrong passphrases an
+// hour from anywhere (bot.Engine's receipt limit), so even an attacker who knows a code
+// needs 2^80 / 5 ≈ 2.4·10^23 hours for an even chance; it also means a code under attack
+// is locked for its owner, who is told to wait an hour. Without a code, a guess must hit
+// one of the N open cases in 2^120 pairs: with N = 1000 about 2^-110 per guess. This chat
+// adds, per address, 5 attempts at once and then one a minute (Receipts), and every wrong
+// one waits ReceiptDelay and costs a second token: about 720 guesses a day per address.
+// Even a million addresses (2^20) guessing for a year (2^18 guesses each, 2^38 in all)
+// reach about 2^-72 of a chance. The attacker's cheapest path is the student's own device,
+// which is why the page says to keep the receipt private and offers no way to look one up.
+
 // receipt is POST /chat/receipt: "I have a receipt". It links this conversation to the
 // case, so its thread shows here and what the student types goes to their counsellor.
 func (h *chatHandler) receipt(w http.ResponseWriter, r *http.Request) {
@@ -151,8 +165,9 @@ func (h *chatHandler) receipt(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ip, now := h.opts.ClientIP(r), h.now()
-	if !h.receipts.allow(ip, now, 1) {
-		h.slowDown(w, r, c, h.receipts.wait(ip, now), "web.receipt.slow")
+	if !h.receipts.Allow(ip, now) {
+		h.hit("ip")
+		h.slowDown(w, r, c, h.receipts.Wait(ip, now), "web.receipt.slow")
 		return
 	}
 	code := cut(r.PostForm.Get("code"), maxReceiptField)
@@ -164,7 +179,7 @@ func (h *chatHandler) receipt(w http.ResponseWriter, r *http.Request) {
 		sess.CaseCode == strings.ToUpper(strings.TrimSpace(code)) && sess.Pass == strings.ToLower(strings.TrimSpace(pass))
 	if !right && err == nil {
 		// A wrong receipt costs twice and waits: guessing gets slower than typing.
-		h.receipts.charge(ip, now, 1)
+		h.receipts.Charge(ip, now, 1)
 		select {
 		case <-time.After(h.opts.ReceiptDelay):
 		case <-r.Context().Done():
@@ -319,21 +334,53 @@ func (h *chatHandler) tooLong(w http.ResponseWriter, r *http.Request, c conv) {
 func (h *chatHandler) limited(w http.ResponseWriter, r *http.Request, c conv, hasConv bool) bool {
 	now := h.now()
 	ip := h.opts.ClientIP(r)
-	if !h.perIP.allow(ip, now, 1) {
-		h.slowDown(w, r, c, h.perIP.wait(ip, now), "web.slow")
+	if !h.perIP.Allow(ip, now) {
+		h.hit("ip")
+		h.slowDown(w, r, c, h.perIP.Wait(ip, now), "web.slow")
 		return true
 	}
-	if hasConv && !h.perConv.allow(c.key, now, 1) {
-		h.slowDown(w, r, c, h.perConv.wait(c.key, now), "web.slow")
+	if hasConv && !h.perConv.Allow(c.key, now) {
+		h.hit("conversation")
+		h.slowDown(w, r, c, h.perConv.Wait(c.key, now), "web.slow")
 		return true
 	}
 	return false
 }
 
-// slowDown is the polite refusal of a limited request, in the student's language.
+// hit counts a refusal by the limit of scope ("ip", "conversation").
+func (h *chatHandler) hit(scope string) { h.e.Meter().Limited("web", scope) }
+
+// slowDown is the polite refusal of a limited request, in the student's language. A message
+// asking for help in danger gets the 24/7 numbers above it: help is never rate limited away.
 func (h *chatHandler) slowDown(w http.ResponseWriter, r *http.Request, c conv, wait time.Duration, id string) {
 	w.Header().Set("Retry-After", strconv.Itoa(max(1, int(math.Ceil(wait.Seconds())))))
-	h.refuse(w, r, http.StatusTooManyRequests, id)
+	lang := h.langOf(r)
+	msg := h.text(lang, id, nil)
+	if help := h.urgentHelp(w, r, c); help != "" {
+		msg = help + "\n\n" + msg
+	}
+	h.refuseWith(w, r, http.StatusTooManyRequests, lang, msg)
+}
+
+// urgentHelp is the engine's immediate answer to a refused message that asks for help in
+// danger (crisis words, the urgent command or button), or "". Only the text of a message
+// of a conversation is read, within the form's cap, and nothing is done with it.
+func (h *chatHandler) urgentHelp(w http.ResponseWriter, r *http.Request, c conv) string {
+	if r.Method != http.MethodPost || r.URL.Path != "/chat/say" || c.key == "" {
+		return ""
+	}
+	if readForm(w, r) != formOK {
+		return ""
+	}
+	in := bot.Inbound{Text: r.PostForm.Get("text"), Data: r.PostForm.Get("data")}
+	if !h.e.Urgent(in) {
+		return ""
+	}
+	var texts []string
+	for _, m := range h.e.OverLimit(r.Context(), h.inbound(r, c, in), false) {
+		texts = append(texts, m.Text)
+	}
+	return strings.Join(texts, "\n\n")
 }
 
 // --- downloads, exit, privacy ----------------------------------------------------------
@@ -393,7 +440,11 @@ func (h *chatHandler) notFound(w http.ResponseWriter, r *http.Request) {
 // refuse answers with a short page (or JSON for the script) holding one sentence.
 func (h *chatHandler) refuse(w http.ResponseWriter, r *http.Request, status int, id string) {
 	lang := h.langOf(r)
-	msg := h.text(lang, id, nil)
+	h.refuseWith(w, r, status, lang, h.text(lang, id, nil))
+}
+
+// refuseWith is refuse with the message's text.
+func (h *chatHandler) refuseWith(w http.ResponseWriter, r *http.Request, status int, lang, msg string) {
 	if wantsJSON(r) {
 		h.writeJSON(w, status, turnJSON{Error: msg, Lang: lang})
 		return
@@ -448,8 +499,9 @@ type texts struct {
 	lang string
 }
 
-// T returns the text of id.
-func (l texts) T(id string) string { return l.h.text(l.lang, id, nil) }
+// T returns the text of id. The privacy text's durations come from the engine's
+// configuration, so every text gets them.
+func (l texts) T(id string) string { return l.h.text(l.lang, id, l.h.e.PrivacyData(l.lang)) }
 
 // text renders id from the live catalog, else from the texts shipped with the binary (an
 // edited catalog may lack the page's ids; the page must still have words on it).

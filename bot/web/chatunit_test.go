@@ -24,38 +24,6 @@ func TestPeerIP(t *testing.T) {
 	}
 }
 
-func TestLimiter(t *testing.T) {
-	now := time.Date(2026, 1, 1, 3, 0, 0, 0, time.UTC)
-	l := newLimiter(Limit{Burst: 2, Every: time.Second}, 3)
-	for i, want := range []bool{true, true, false} {
-		if got := l.allow("a", now, 1); got != want {
-			t.Fatalf("request %d: %v", i+1, got)
-		}
-	}
-	if w := l.wait("a", now); w != time.Second {
-		t.Errorf("wait %v", w)
-	}
-	if !l.allow("a", now.Add(time.Second), 1) {
-		t.Error("no token after a second")
-	}
-	l.charge("b", now, 3) // a penalty below zero waits longer
-	if w := l.wait("b", now); w != 2*time.Second {
-		t.Errorf("wait after penalty %v", w)
-	}
-	// The map stays bounded, and a bucket that was forgotten is a full one.
-	for _, k := range []string{"c", "d", "e", "f"} {
-		l.allow(k, now.Add(2*time.Second), 1)
-	}
-	if len(l.b) > 3 {
-		t.Errorf("%d buckets, max 3", len(l.b))
-	}
-	for k := range l.b {
-		if k == l.id("192.0.2.7") {
-			t.Error("a key is stored unhashed")
-		}
-	}
-}
-
 func TestAsksCase(t *testing.T) {
 	cases := map[bot.Inbound]bool{
 		{Data: "g:case"}:        true,

@@ -97,6 +97,7 @@ func NewDesk(d *bot.Desk, opts DeskOptions) http.Handler {
 }
 
 func (h *deskHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	defer h.recoverPanic(w, r) // see recover.go
 	securityHeaders(w.Header(), deskCSP)
 	h.next.ServeHTTP(w, r)
 }

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -513,6 +514,14 @@ func TestQueueAndCasePages(t *testing.T) {
 		`<label for="text">Message</label>`, `<legend>Time 1</legend>`, `<legend>Time 3 (optional)</legend>`,
 		`<option value="in_person_ssc">In person, Binnenstad (SSC)</option>`, `<option value="complaint">Formal complaint</option>`,
 		`type="datetime-local"`, "A counsellor claimed the case.")
+	// The thread is dated by the day: the store keeps no time of day for it.
+	thread := body[strings.Index(body, `<ol class="thread">`):]
+	thread = thread[:strings.Index(thread, "</ol>")]
+	today := time.Now().In(f.d.Hours().Loc).Format(time.DateOnly)
+	mustContain(t, thread, `<time datetime="`+today+`">today</time>`)
+	if regexp.MustCompile(`\d{1,2}:\d{2}`).MatchString(thread) {
+		t.Errorf("the thread shows a time of day:\n%s", thread)
+	}
 
 	status, body := anna.act(first, "release", nil)
 	if status != http.StatusOK {
@@ -545,23 +554,20 @@ func TestAppointmentAndICS(t *testing.T) {
 	}
 	mustContain(t, body, "The proposed times were sent", "waiting for the student to choose", "10:30–11:15 (45 min), Microsoft Teams",
 		"10:30–11:30 (60 min), In person, Randwyck (PHS)")
-	c := f.caseState(code)
-	if c.Proposal == nil || len(c.Proposal.Slots) != 2 || !c.Proposal.Slots[0].Start.Equal(start) {
-		t.Fatalf("stored proposal %+v", c.Proposal)
+	det, err := f.d.Case(context.Background(), f.account("anna"), code)
+	if err != nil || det.Proposal == nil || len(det.Proposal.Slots) != 2 || !det.Proposal.Slots[0].Start.Equal(start) {
+		t.Fatalf("stored proposal %+v, %v", det, err)
 	}
-	var buttons int
+	var buttons []bot.Button
 	for _, m := range s.delivered() {
-		buttons += len(m.Buttons)
+		buttons = append(buttons, m.Buttons...)
 	}
-	if buttons != 3 {
-		t.Errorf("the student got %d buttons, want two slots and 'other times'", buttons)
+	if len(buttons) != 3 {
+		t.Fatalf("the student got %d buttons, want two slots and 'other times'", len(buttons))
 	}
 
-	// The student's pick is the engine's part; here the store books it directly.
-	c.Booked, c.Proposal = &c.Proposal.Slots[0], nil
-	if err := f.store.SaveCase(context.Background(), c); err != nil {
-		t.Fatal(err)
-	}
+	// The student picks the first time.
+	s.send(bot.Inbound{Data: buttons[0].Data})
 	_, body = anna.get("/desk/case/" + code)
 	mustContain(t, body, "Booked: <strong>", "Download the appointment", `href="/desk/case/`+code+`/ics"`)
 
@@ -581,6 +587,17 @@ func TestAppointmentAndICS(t *testing.T) {
 	// Another counsellor gets no calendar file.
 	if status, _ := f.login("ben").get("/desk/case/" + code + "/ics"); status != http.StatusForbidden {
 		t.Errorf("ics for another counsellor: %d", status)
+	}
+
+	// Once closed, the case keeps only the day of the appointment: no time, no calendar file.
+	if status, body := anna.act(code, "close", url.Values{"followup": {"advice"}}); status != http.StatusOK {
+		t.Fatalf("close: %d\n%s", status, body)
+	}
+	_, body = anna.get("/desk/case/" + code)
+	mustContain(t, body, "Booked: <strong>"+start.Format("Mon 2 Jan 2006")+", Microsoft Teams</strong>")
+	mustNotContain(t, body, "10:30", "Download the appointment")
+	if status, body := anna.get("/desk/case/" + code + "/ics"); status != http.StatusUnprocessableEntity {
+		t.Errorf("ics of a closed case: %d\n%s", status, body)
 	}
 }
 
@@ -657,5 +674,32 @@ func TestStatisticsPageForTheSupportOfficer(t *testing.T) {
 	}
 	if status, _ := support.get("/desk/stats?year=1999"); status != http.StatusOK {
 		t.Fatalf("an out-of-range year falls back to this year, got %d", status)
+	}
+}
+
+// TestDeskLoginBodyCap: a login form over the body cap is refused with 413 before its
+// name or password are looked at: no login, and no failed attempt counted against the
+// account.
+func TestDeskLoginBodyCap(t *testing.T) {
+	f := newDesk(t, "anna")
+	b := f.browser()
+	_, page := b.get("/desk/login")
+	status, body := b.post("/desk/login", url.Values{
+		"csrf": {formValue(t, page, "csrf")}, "name": {"anna"}, "password": {bottest.Password("anna")},
+		"padding": {strings.Repeat("x", web.MaxFormBytes)},
+	})
+	if status != http.StatusRequestEntityTooLarge {
+		t.Fatalf("status %d, want 413", status)
+	}
+	mustContain(t, body, "The form was larger than 64 KB, so nothing was done.")
+	if status, body := b.get("/desk/"); status != http.StatusOK || strings.Contains(body, "Log out") {
+		t.Errorf("after the refused login the desk is open: %d", status)
+	}
+	// Five wrong passwords would lock the name: the refused form was not one of them.
+	for i := 0; i < 4; i++ {
+		b.loginAs("anna", "wrong password number "+strconv.Itoa(i), "")
+	}
+	if status, body := b.loginAs("anna", bottest.Password("anna"), ""); status != http.StatusOK || !strings.Contains(body, "Log out") {
+		t.Errorf("the refused form counted as a failed login: %d", status)
 	}
 }

@@ -52,6 +52,21 @@ func (h *deskHandler) when(t time.Time) when {
 	return when{Text: l.Format("Mon 2 Jan 2006, 15:04"), ISO: l.Format(time.RFC3339)}
 }
 
+// day is a stored day as the desk shows it: "today", or the date. Threads, closing dates
+// and closed cases keep no time of day (SECURITY.md, "Times"), so the desk shows none.
+func (h *deskHandler) day(t time.Time) when {
+	if t.IsZero() {
+		return when{}
+	}
+	loc := h.d.Hours().Loc
+	l := t.In(loc)
+	iso := l.Format(time.DateOnly)
+	if iso == h.now().In(loc).Format(time.DateOnly) {
+		return when{Text: "today", ISO: iso}
+	}
+	return when{Text: l.Format("Mon 2 Jan 2006"), ISO: iso}
+}
+
 // --- queue -----------------------------------------------------------------------------
 
 type queueRow struct {
@@ -158,10 +173,14 @@ func (h *deskHandler) slotText(s bot.Slot) string {
 func (h *deskHandler) caseView(det *bot.CaseDetail, form url.Values) caseData {
 	v := caseData{
 		Code: det.Code, URL: casePath(det.Code), ICS: casePath(det.Code) + "/ics",
-		Arrived: h.when(det.Created), Waiting: waiting(det.Waiting, h.d.Hours().WorkingDay()),
+		Arrived: h.day(det.Created), Waiting: waiting(det.Waiting, h.d.Hours().WorkingDay()),
 		Overdue: det.Overdue, Urgent: bot.DeskUrgency(det.Urgent), Mine: det.Mine, Reachable: det.Reachable,
 		Story: det.Story, FollowUp: bot.DeskFollowUp(det.FollowUp), ReferredTo: det.ReferredTo,
-		ClosedAt: h.when(det.ClosedAt), MaxText: bot.MaxThreadText,
+		ClosedAt: h.day(det.ClosedAt), MaxText: bot.MaxThreadText,
+	}
+	open := det.Status == bot.StatusPending || det.Status == bot.StatusClaimed
+	if open {
+		v.Arrived = h.when(det.Created) // kept to the minute, sealed, while the case is open
 	}
 	for _, f := range bot.DeskFields {
 		if _, ok := det.Fields[f]; ok || f == "category" || f == "relation" || f == "outcome" {
@@ -198,6 +217,10 @@ func (h *deskHandler) caseView(det *bot.CaseDetail, form url.Values) caseData {
 	}
 	if det.Booked != nil {
 		v.Booked = h.slotText(*det.Booked)
+		if !open {
+			// A closed case keeps only the day of its appointment.
+			v.Booked = fmt.Sprintf("%s, %s", h.day(det.Booked.Start).Text, bot.FormName(det.Booked.Form))
+		}
 	}
 	if !v.Active {
 		return v
@@ -228,7 +251,7 @@ func (h *deskHandler) caseView(det *bot.CaseDetail, form url.Values) caseData {
 }
 
 func (h *deskHandler) threadRow(e bot.ThreadItem) threadRow {
-	row := threadRow{At: h.when(e.At), Text: e.Text}
+	row := threadRow{At: h.day(e.At), Text: e.Text}
 	switch e.From {
 	case bot.FromStudent:
 		row.Who, row.Class = "Student", "student"

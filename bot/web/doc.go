@@ -7,9 +7,9 @@
 // setting). A small script, when it runs, sends the same forms with fetch, shows new
 // messages in place and receives counsellor messages as server-sent events; the server
 // logic is the same either way. A quick exit is on every page. See chat.go for the session
-// key, chatpages.go for turns and pages, chatevents.go for live updates, chatmemory.go for
-// the rate limits (with the arithmetic of receipt guessing) and the memory of the last
-// reply.
+// key and the rate limits (intake/bot/limit), chatpages.go for turns and pages (and the
+// arithmetic of receipt guessing), chatevents.go for live updates, chatmemory.go for the
+// memory of the last reply.
 //
 // The desk (NewDesk) is server-rendered pages (login, the queue, a case with its thread
 // and forms, the .ics of a booked appointment) over bot.Desk, which does every check of

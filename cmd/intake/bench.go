@@ -2,55 +2,64 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"io"
-	"math/rand/v2"
-	"slices"
-	"strings"
-	"sync"
+	"os"
+	"os/signal"
 	"sync/atomic"
 	"time"
 
 	"intake/bot"
-	"intake/bot/console"
 )
 
 func runBench(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("bench", "bench [--students N] [--intakes M]", stderr)
-	students := fs.Int("students", 50, "simulated students talking at the same time")
-	intakes := fs.Int("intakes", 4, "intakes each student completes")
+	fs := newFlags("bench", "bench [--conversations 1,100,1000] [--duration 5s | --turns N] [--sections turns,telegram,memory] [--sessions 100000]\n       intake bench --students N --intakes M   (one walk of whole intakes)", stderr)
+	students := fs.Int("students", 50, "one walk: simulated students talking at the same time")
+	intakes := fs.Int("intakes", 4, "one walk: intakes each student completes")
+	var o benchOptions
+	fs.Var(&o.levels, "conversations", "concurrency levels: conversations talking at the same time (default 1,100,1000)")
+	fs.DurationVar(&o.duration, "duration", 5*time.Second, "how long each run (walk, browse, floor; service, echo) lasts at each level")
+	fs.IntVar(&o.turns, "turns", 0, "instead of --duration: turns (or updates) each run makes at each level")
+	fs.Var(&o.sections, "sections", "what to measure: turns, telegram, memory (default all three)")
+	fs.IntVar(&o.sessions, "sessions", 100000, "memory: sessions stored in Redis while intake's RSS is watched")
+	fs.IntVar(&o.intakes, "cases", 200, "memory: intakes walked to the end (each makes a case) to measure what a case costs")
+	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the whole bench to `file` (read it with go tool pprof)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if *students < 1 || *intakes < 1 {
-		return usageError{"--students and --intakes must be at least 1"}
+	walk := false
+	fs.Visit(func(f *flag.Flag) { walk = walk || f.Name == "students" || f.Name == "intakes" })
+	if walk {
+		if *students < 1 || *intakes < 1 {
+			return usageError{"--students and --intakes must be at least 1"}
+		}
+		return benchWalk(*students, *intakes, stdout)
 	}
-	cfg, err := loadConfig()
-	if err != nil {
+	if err := o.check(); err != nil {
 		return err
 	}
-	cfg.pepper, cfg.sealKey = bot.RandomKey(), bot.RandomKey()
-	store, addr, closeStore, err := openStore(cfg, true, stdout)
-	if err != nil {
-		return err
-	}
-	defer closeStore()
-	svc, err := newService(cfg, store, contentSource{}, discardLogger())
-	if err != nil {
-		return err
-	}
-	backend := "in-memory redis (miniredis; set REDIS_URL for a real server)"
-	if cfg.redisURL != "" {
-		backend = "redis at " + addr
-	}
-	fmt.Fprintf(stdout, "bench: %d students × %d intakes through the embedded default flow, %s\n", *students, *intakes, backend)
+	return benchAll(o, stdout)
+}
 
-	res := benchRun(context.Background(), svc, *students, *intakes)
+// benchWalk lets students complete whole intakes at once and prints what that cost.
+func benchWalk(students, intakes int, stdout io.Writer) error {
+	bed, err := openBench(stdout)
+	if err != nil {
+		return err
+	}
+	defer bed.cleanup(stdout)
+	svc := bed.svc
+	fmt.Fprintf(stdout, "bench: %d students × %d intakes through the embedded default flow, %s\n", students, intakes, bed.backend)
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	res := benchRun(ctx, svc, students, intakes)
 	fmt.Fprintf(stdout, "turns:            %d in %s (%d failed)\n", res.turns, res.elapsed.Round(time.Millisecond), res.failed)
-	fmt.Fprintf(stdout, "throughput:       %.0f turns/s\n", float64(res.turns)/res.elapsed.Seconds())
+	fmt.Fprintf(stdout, "throughput:       %.0f turns/s\n", res.rate())
 	fmt.Fprintf(stdout, "turn latency:     p50 %s, p99 %s, max %s\n", res.pct(0.50), res.pct(0.99), res.pct(1))
-	fmt.Fprintf(stdout, "  of which handoffs (%d, Argon2id of the receipt): p50 %s, p99 %s\n", len(res.handoffs), pct(res.handoffs, 0.50), pct(res.handoffs, 0.99))
-	fmt.Fprintf(stdout, "redis round trips per turn: %.2f\n", float64(store.RoundTrips()-res.tripsBefore)/float64(res.turns))
+	fmt.Fprintf(stdout, "  of which handoffs (%d, with the receipt hashed): p50 %s, p99 %s\n", len(res.handoffs), pct(res.handoffs, 0.50), pct(res.handoffs, 0.99))
+	fmt.Fprintf(stdout, "redis round trips per turn: %.2f\n", res.tripsPerTurn())
 	fmt.Fprintf(stdout, "stored session:   %.0f bytes on average (sealed), %d at most\n", res.avgBytes(), res.maxBytes.Load())
 	if res.failed > 0 {
 		return fmt.Errorf("%d turns failed", res.failed)
@@ -58,17 +67,34 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
+// benchResult is what one run measured: every turn's latency, and what the engine stored.
 type benchResult struct {
 	turns, failed int
 	elapsed       time.Duration
 	latencies     []time.Duration
 	handoffs      []time.Duration
-	tripsBefore   int64
+	trips         int64 // Redis round trips during the run
+	firstErr      error // of the first failed turn
 	bytes, saves  atomic.Int64
 	maxBytes      atomic.Int64
 }
 
 func (r *benchResult) pct(p float64) time.Duration { return pct(r.latencies, p) }
+
+// rate is the throughput in turns per second.
+func (r *benchResult) rate() float64 {
+	if r.elapsed <= 0 {
+		return 0
+	}
+	return float64(r.turns) / r.elapsed.Seconds()
+}
+
+func (r *benchResult) tripsPerTurn() float64 {
+	if r.turns == 0 {
+		return 0
+	}
+	return float64(r.trips) / float64(r.turns)
+}
 
 // pct is the p-quantile of sorted latencies.
 func pct(sorted []time.Duration, p float64) time.Duration {
@@ -105,69 +131,42 @@ func (s sizeStore) Save(ctx context.Context, l bot.Lock, data []byte) error {
 	return s.SessionStore.Save(ctx, l, data)
 }
 
-// benchRun lets students walk the flow at random: any option, a typed story half the time
-// where one is asked, until each has finished its intakes.
-func benchRun(ctx context.Context, svc *service, students, intakes int) *benchResult {
-	res := &benchResult{tripsBefore: svc.store.RoundTrips()}
+// benchEngine is an engine on the service's store and content whose saves are counted in
+// res (res nil: not counted).
+func benchEngine(svc *service, res *benchResult) *bot.Engine {
+	var sessions bot.SessionStore = svc.store
+	if res != nil {
+		sessions = sizeStore{svc.store, res}
+	}
 	engine, err := bot.NewEngine(bot.Config{
-		Sessions: sizeStore{svc.store, res}, Cases: svc.store, Archive: svc.store,
+		Sessions: sessions, Cases: svc.store, Archive: svc.store,
 		Keys: benchKeys(), Logger: discardLogger(),
 	}, svc.engine.Content())
 	if err != nil {
 		panic(err) // the content was already accepted by the same constructor
 	}
-	var mu sync.Mutex
-	var wg sync.WaitGroup
-	start := time.Now()
-	for s := range students {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			rng := rand.New(rand.NewPCG(uint64(s), 7))
-			key := svc.names.Key("bench", fmt.Sprint(s))
-			var lat, hand []time.Duration
-			failed := 0
-			send := func(in bot.Inbound) bot.Reply {
-				in.Channel, in.Key = console.Name, key
-				t0 := time.Now()
-				r, err := engine.Handle(ctx, in)
-				took := time.Since(t0)
-				lat = append(lat, took)
-				if slices.Contains(r.Path, "handoff") {
-					hand = append(hand, took)
+	return engine
+}
+
+// benchRun lets each student complete its intakes, walking the flow at random (see
+// student).
+func benchRun(ctx context.Context, svc *service, students, intakes int) *benchResult {
+	res := &benchResult{}
+	engine := benchEngine(svc, res)
+	drive(ctx, svc.store, res, workers(students, func(i int) turnFunc {
+		st := newStudent(svc.names, fmt.Sprint("walk-", i), uint64(i))
+		started := 0
+		return func(ctx context.Context) (bool, error) {
+			in, fresh := st.next()
+			if fresh {
+				if started == intakes {
+					return false, errWorkerDone
 				}
-				if err != nil {
-					failed++
-				}
-				return r
+				started++
 			}
-			for range intakes {
-				r := send(bot.Inbound{Text: "/start", LangHint: []string{"nl", "en"}[rng.IntN(2)]})
-				for steps := 0; steps < 200; steps++ {
-					b := lastButtons(r)
-					if len(b) == 0 {
-						break
-					}
-					pick := b[rng.IntN(len(b))]
-					if strings.HasSuffix(pick.Data, ":s") && rng.IntN(2) == 0 {
-						r = send(bot.Inbound{Text: "Het gebeurde na het college, bij de fietsenstalling. Ik weet niet wat ik moet doen."})
-						continue
-					}
-					r = send(bot.Inbound{Data: pick.Data})
-				}
-			}
-			mu.Lock()
-			res.latencies = append(res.latencies, lat...)
-			res.handoffs = append(res.handoffs, hand...)
-			res.turns += len(lat)
-			res.failed += failed
-			mu.Unlock()
-		}()
-	}
-	wg.Wait()
-	res.elapsed = time.Since(start)
-	slices.Sort(res.latencies)
-	slices.Sort(res.handoffs)
+			return st.turn(ctx, engine, in)
+		}
+	}), nil)
 	return res
 }
 

@@ -14,13 +14,21 @@ import (
 // platformChannel is a chat platform the service runs when it is configured.
 type platformChannel interface {
 	Run(ctx context.Context) error
+	// Ready is nil while the channel is connected or stands by for another replica.
+	Ready() error
 }
 
 // channels builds the Telegram and Discord channels configured in the environment. Their
 // webhook handlers (Telegram in webhook mode) go on mux. A channel that is not configured
 // is simply off; one that is configured wrongly stops the service with its error.
 func (s *service) channels(mux *http.ServeMux, publicURL string) (map[string]platformChannel, error) {
-	replica := os.Getenv("INTAKE_REPLICA")
+	return s.channelsFrom(os.Getenv, mux, publicURL)
+}
+
+// channelsFrom is channels with the settings read through getenv: `intake bench` gives
+// its own, so it never picks up a real token.
+func (s *service) channelsFrom(getenv func(string) string, mux *http.ServeMux, publicURL string) (map[string]platformChannel, error) {
+	replica := getenv("INTAKE_REPLICA")
 	if replica == "" {
 		host, err := os.Hostname()
 		if err != nil {
@@ -31,7 +39,7 @@ func (s *service) channels(mux *http.ServeMux, publicURL string) (map[string]pla
 	deskURL := strings.TrimSuffix(publicURL, "/") + "/desk/"
 	out := map[string]platformChannel{}
 
-	tc, ok, err := telegram.ConfigFromEnv(os.Getenv)
+	tc, ok, err := telegram.ConfigFromEnv(getenv)
 	if err != nil {
 		return nil, err
 	}
@@ -49,7 +57,7 @@ func (s *service) channels(mux *http.ServeMux, publicURL string) (map[string]pla
 		out["telegram ("+tc.Mode+")"] = ch
 	}
 
-	dc, ok, err := discord.ConfigFromEnv(os.Getenv)
+	dc, ok, err := discord.ConfigFromEnv(getenv)
 	if err != nil {
 		return nil, err
 	}

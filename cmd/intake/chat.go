@@ -39,15 +39,10 @@ func chat(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if cfg.redisURL != "" && (cfg.pepper == nil || cfg.sealKey == nil) {
-		return fmt.Errorf("to join a running intake, set INTAKE_PEPPER and INTAKE_SEAL_KEY to its keys (`intake dev` prints the line)")
+	if cfg.redisURL != "" && cfg.requireKeys() != nil {
+		return fmt.Errorf("to join a running intake, set INTAKE_PEPPER and INTAKE_SEAL_KEYS to its keys (`intake dev` prints the line)")
 	}
-	if cfg.pepper == nil {
-		cfg.pepper = bot.RandomKey()
-	}
-	if cfg.sealKey == nil {
-		cfg.sealKey = bot.RandomKey()
-	}
+	cfg.throwaway()
 	store, _, closeStore, err := openStore(cfg, true, stdout)
 	if err != nil {
 		return err

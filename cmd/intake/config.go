@@ -1,9 +1,9 @@
 package main
 
 import (
-	"encoding/base64"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -17,15 +17,25 @@ import (
 
 // config is everything the service reads from its environment.
 type config struct {
-	redisURL   string
-	pepper     []byte
-	sealKey    []byte
+	redisURL string
+	// keyConfig is the pepper and the sealing keys (keyconfig.go).
+	keyConfig
 	flowsDir   string
 	localesDir string
 	httpAddr   string
 	sessionTTL time.Duration
 	// retention is how long case content stays after close (registrations: after creation).
 	retention time.Duration
+	// maxCasesPerHour caps the new cases all replicas store in one clock hour (0: no cap).
+	maxCasesPerHour int
+	// redisPrefix starts every key (INTAKE_REDIS_PREFIX; `intake bench` sets its own, to
+	// keep its keys apart).
+	redisPrefix string
+	// adminAddr, adminDefault, shutdownGrace, logLevel: see opsconfig.go.
+	adminAddr     string
+	adminDefault  bool
+	shutdownGrace time.Duration
+	logLevel      slog.Level
 }
 
 func loadConfig() (config, error) {
@@ -36,13 +46,10 @@ func loadConfig() (config, error) {
 		httpAddr:   envOr("INTAKE_HTTP_ADDR", "127.0.0.1:8080"),
 	}
 	var err error
-	if c.pepper, err = envKey("INTAKE_PEPPER"); err != nil {
+	if c.keyConfig, err = loadKeys(os.Getenv); err != nil {
 		return c, err
 	}
-	if c.sealKey, err = envKey("INTAKE_SEAL_KEY"); err != nil {
-		return c, err
-	}
-	c.sessionTTL = 24 * time.Hour
+	c.sessionTTL = bot.DefaultSessionTTL
 	if v := os.Getenv("INTAKE_SESSION_TTL"); v != "" {
 		if c.sessionTTL, err = time.ParseDuration(v); err != nil || c.sessionTTL < time.Minute {
 			return c, fmt.Errorf("INTAKE_SESSION_TTL=%q is not a duration of at least 1m (e.g. 24h)", v)
@@ -54,11 +61,27 @@ func loadConfig() (config, error) {
 			return c, fmt.Errorf("INTAKE_RETENTION=%q: %v", v, err)
 		}
 	}
+	c.maxCasesPerHour = defaultMaxCasesPerHour
+	if v := os.Getenv("INTAKE_MAX_CASES_PER_HOUR"); v != "" {
+		if c.maxCasesPerHour, err = strconv.Atoi(v); err != nil || c.maxCasesPerHour < 0 {
+			return c, fmt.Errorf("INTAKE_MAX_CASES_PER_HOUR=%q is not a number of cases (0 turns the cap off)", v)
+		}
+	}
+	if err := c.loadOps(); err != nil {
+		return c, err
+	}
 	return c, nil
 }
 
+// defaultMaxCasesPerHour is the cap on new cases (handoffs and registrations) in one clock
+// hour. The team receives about a hundred reports a year, two a week; twenty in one hour
+// would be a thousand times that, more than even a campus-wide incident brings, while a
+// script flooding the queue is held to what the counsellors can still sort by hand. A
+// student over the cap keeps their answers and is asked to try again in a little while.
+const defaultMaxCasesPerHour = 20
+
 // defaultRetention is how long case content is kept after close: 90 days.
-const defaultRetention = 90 * 24 * time.Hour
+const defaultRetention = bot.DefaultRetention
 
 // parseRetention reads a retention time: whole days ("90d") or a Go duration ("2160h"),
 // at least one hour.
@@ -87,36 +110,6 @@ func envOr(name, def string) string {
 		return v
 	}
 	return def
-}
-
-// envKey reads a base64 key of bot.KeySize bytes. The value itself never appears in an
-// error, only what is wrong with it.
-func envKey(name string) ([]byte, error) {
-	v := strings.TrimSpace(os.Getenv(name))
-	if v == "" {
-		return nil, nil
-	}
-	k, err := base64.StdEncoding.DecodeString(v)
-	if err != nil {
-		return nil, fmt.Errorf("%s is not base64; make a new one with `intake keys generate`", name)
-	}
-	if len(k) < bot.KeySize {
-		return nil, fmt.Errorf("%s is %d bytes, it must be %d; make a new one with `intake keys generate`", name, len(k), bot.KeySize)
-	}
-	return k[:bot.KeySize], nil
-}
-
-// keys builds the pseudonym function and the keyring from the configured keys.
-func (c config) keys() (*bot.Pseudonyms, *bot.Keyring, error) {
-	p, err := bot.NewPseudonyms(c.pepper)
-	if err != nil {
-		return nil, nil, err
-	}
-	k, err := bot.NewKeyring(map[byte][]byte{1: c.sealKey}, 1)
-	if err != nil {
-		return nil, nil, err
-	}
-	return p, k, nil
 }
 
 // contentSource says where scripts and texts come from: a folder the support officer edits,

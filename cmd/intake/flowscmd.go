@@ -7,7 +7,6 @@ import (
 	"io"
 	"path/filepath"
 
-	"intake/bot"
 	"intake/flows"
 )
 
@@ -139,7 +138,7 @@ func flowsTest(args []string, stdout, stderr io.Writer) error {
 		}
 		return errInvalid
 	}
-	cfg := config{pepper: bot.RandomKey(), sealKey: bot.RandomKey()}
+	cfg := config{keyConfig: throwawayKeys()}
 	store, _, closeStore, err := openStore(cfg, true, stdout)
 	if err != nil {
 		return err

@@ -37,15 +37,16 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"dev", "run the whole service on this machine, with throwaway keys and an in-memory Redis unless REDIS_URL is set", runDev},
-		{"serve", "run the service for production (needs REDIS_URL, INTAKE_PEPPER, INTAKE_SEAL_KEY)", runServe},
+		{"serve", "run the service for production (needs REDIS_URL, INTAKE_PEPPER, INTAKE_SEAL_KEYS)", runServe},
 		{"chat", "talk to the bot in this terminal, or pipe a conversation in", runChat},
 		{"flows", "check, draw and test the flow scripts: flows validate|graph|test", runFlows},
 		{"desk", "manage counsellor desk accounts and read the audit log: desk user add|remove|list, desk audit", runDesk},
-		{"keys", "make the secret keys: keys generate", runKeys},
+		{"keys", "make and rotate the secret keys: keys generate [--next], keys rotate [--check]", runKeys},
 		{"bench", "drive simulated students through the default flow and print the figures", runBench},
 		{"report", "write the annual statistics (section 2) from the registry: report --year 2025", runReport},
 		{"registry", "import an earlier year's hand count: registry import FILE.csv", runRegistry},
 		{"purge", "erase the content of cases closed longer ago than the retention time: purge [--older-than 90d]", runPurge},
+		{"health", "ask a running service whether it is ready (exit 0) or not (exit 1), for container health checks", runHealth},
 		{"help", "show this help", nil},
 	}
 }
@@ -102,6 +103,7 @@ func printHelp(w io.Writer) {
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "Run `intake <command> --help` for the flags of a command.")
-	fmt.Fprintln(w, "Environment: REDIS_URL, INTAKE_PEPPER, INTAKE_SEAL_KEY, INTAKE_FLOWS_DIR, INTAKE_LOCALES_DIR,")
-	fmt.Fprintln(w, "INTAKE_HTTP_ADDR, INTAKE_SESSION_TTL, INTAKE_RETENTION, INTAKE_NUMBER_* (see README.md).")
+	fmt.Fprintln(w, "Environment: REDIS_URL, INTAKE_PEPPER, INTAKE_SEAL_KEYS (or _FILE), INTAKE_FLOWS_DIR, INTAKE_LOCALES_DIR,")
+	fmt.Fprintln(w, "INTAKE_HTTP_ADDR, INTAKE_ADMIN_ADDR, INTAKE_SHUTDOWN_GRACE, INTAKE_SESSION_TTL, INTAKE_RETENTION, ...")
+	fmt.Fprintln(w, "(every one is listed in .env.example and README.md).")
 }

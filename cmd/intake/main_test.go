@@ -126,7 +126,8 @@ func TestKeysGenerate(t *testing.T) {
 	if code != exitOK {
 		t.Fatal(out)
 	}
-	for _, name := range []string{"INTAKE_PEPPER", "INTAKE_SEAL_KEY"} {
+	t.Setenv("INTAKE_SEAL_KEY", "")
+	for _, name := range []string{"INTAKE_PEPPER", "INTAKE_SEAL_KEYS"} {
 		m := regexp.MustCompile(`(?m)^` + name + `=(.+)$`).FindStringSubmatch(out)
 		if m == nil {
 			t.Fatalf("no %s line:\n%s", name, out)
@@ -134,7 +135,7 @@ func TestKeysGenerate(t *testing.T) {
 		t.Setenv(name, m[1])
 	}
 	cfg, err := loadConfig()
-	if err != nil || len(cfg.pepper) != 32 || len(cfg.sealKey) != 32 {
+	if err != nil || len(cfg.pepper) != 32 || len(cfg.sealKeys) != 1 || cfg.sealKeys[0].id != 1 {
 		t.Fatalf("generated keys do not load: %v", err)
 	}
 }

@@ -9,7 +9,6 @@ import (
 	"strings"
 	"testing"
 
-	"intake/bot"
 	"intake/storage/redis"
 	"intake/storage/redis/redistest"
 )
@@ -42,7 +41,7 @@ func copyContent(t *testing.T) contentSource {
 // live, an invalid one is refused with its problems logged and the running version stays.
 func TestReloadPublishesValidEditsOnly(t *testing.T) {
 	src := copyContent(t)
-	cfg := config{pepper: bot.RandomKey(), sealKey: bot.RandomKey()}
+	cfg := config{keyConfig: throwawayKeys()}
 	var logs strings.Builder
 	log := slog.New(slog.NewTextHandler(&logs, nil))
 	svc, err := newService(cfg, redistest.New(t, redis.Options{}), src, log)

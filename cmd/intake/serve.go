@@ -2,13 +2,14 @@ package main
 
 import (
 	"context"
-	"encoding/base64"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -33,17 +34,11 @@ func runDev(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	throwaway := cfg.pepper == nil || cfg.sealKey == nil
-	if cfg.pepper == nil {
-		cfg.pepper = bot.RandomKey()
-	}
-	if cfg.sealKey == nil {
-		cfg.sealKey = bot.RandomKey()
-	}
+	throwaway := cfg.throwaway()
 	if *httpAddr != "" {
 		cfg.httpAddr = *httpAddr
 	}
-	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: cfg.logLevel}))
 	return runService(cfg, defaultSource(*flowsDir, *localesDir), true, throwaway, log, stdout)
 }
 
@@ -58,8 +53,8 @@ func runServe(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if cfg.pepper == nil || cfg.sealKey == nil {
-		return fmt.Errorf("INTAKE_PEPPER and INTAKE_SEAL_KEY must be set: without them nobody's conversation is safe to store. Make them once with `intake keys generate`, keep them secret and keep them the same across restarts")
+	if err := cfg.requireKeys(); err != nil {
+		return err
 	}
 	src := contentSource{flowsDir: cfg.flowsDir, localesDir: cfg.localesDir}
 	if *flowsDir != "" {
@@ -68,11 +63,13 @@ func runServe(args []string, stdout, stderr io.Writer) error {
 	if *localesDir != "" {
 		src.localesDir = *localesDir
 	}
-	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: cfg.logLevel}))
 	return runService(cfg, src, false, false, log, stdout)
 }
 
-// runService runs until SIGINT or SIGTERM.
+// runService runs until SIGINT or SIGTERM, then stops gracefully: it takes no more
+// updates or requests, lets turns in flight finish and channels give up their leases, and
+// waits for all it started, at most cfg.shutdownGrace (a second signal ends it at once).
 func runService(cfg config, src contentSource, dev, throwaway bool, log *slog.Logger, stdout io.Writer) error {
 	store, addr, closeStore, err := openStore(cfg, dev, stdout)
 	if err != nil {
@@ -92,30 +89,53 @@ func runService(cfg config, src contentSource, dev, throwaway bool, log *slog.Lo
 	if !dev && os.Getenv("INTAKE_SECURE_COOKIES") == "0" {
 		svc.secureCookies = false
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	signals, stopSignals := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stopSignals()
+	ctx, cancel := context.WithCancel(signals)
+	defer cancel()
 	mux := svc.routes()
 	platforms, err := svc.channels(mux, envOr("INTAKE_PUBLIC_URL", "http://"+cfg.httpAddr))
 	if err != nil {
 		return err
 	}
-	httpAddr, httpDone, err := serveHTTP(ctx, cfg.httpAddr, mux)
+	ready := readiness{store: svc.store, engine: svc.engine, channels: platforms, stopping: ctx}
+	mux.Handle("GET /readyz", ready)
+	var run parts
+	httpAddr, httpFailed, err := serveHTTP(ctx, &run, "http requests", cfg.httpAddr,
+		withRequestIDs(streamsEndOnStop(ctx, mux), log), cfg.shutdownGrace)
 	if err != nil {
-		return err
+		return fmt.Errorf("%w (set INTAKE_HTTP_ADDR to use another address)", err)
+	}
+	var adminAddr string
+	var adminFailed <-chan error // nil: never fails when there is no admin address
+	if cfg.adminAddr != "" {
+		adminAddr, adminFailed, err = serveHTTP(ctx, &run, "admin address", cfg.adminAddr,
+			adminRoutes(svc.metrics, ready, log), cfg.shutdownGrace)
+		switch {
+		case err != nil && cfg.adminDefault:
+			log.Warn("admin address in use: running without /metrics; set INTAKE_ADMIN_ADDR", "addr", cfg.adminAddr)
+		case err != nil:
+			cancel()
+			return fmt.Errorf("%w (set INTAKE_ADMIN_ADDR to another address, or off)", err)
+		}
 	}
 	for name, ch := range platforms {
-		go func() {
+		run.Go(name, func() {
 			if err := ch.Run(ctx); err != nil {
 				log.Error("channel stopped", "channel", name, "err", err)
 			}
-		}()
+		})
 	}
-	go svc.watch(ctx, reloadInterval)
-	go svc.every(ctx, reannounceInterval, "re-announcing waiting cases", func(ctx context.Context) (int, error) {
-		return svc.desk.Reannounce(ctx, svc.store)
+	run.Go("flow reloads", func() { svc.watch(ctx, reloadInterval) })
+	run.Go("re-announcements", func() {
+		svc.every(ctx, reannounceInterval, "re-announcing waiting cases", func(ctx context.Context) (int, error) {
+			return svc.desk.Reannounce(ctx, svc.store)
+		})
 	})
-	go svc.every(ctx, purgeInterval, "purging case content past retention", func(ctx context.Context) (int, error) {
-		return purge(ctx, svc.store, time.Now(), cfg.retention)
+	run.Go("retention purge", func() {
+		svc.every(ctx, purgeInterval, "purging case content past retention", func(ctx context.Context) (int, error) {
+			return purge(ctx, svc.store, time.Now(), cfg.retention)
+		})
 	})
 	var demoPassword string
 	if dev {
@@ -135,7 +155,10 @@ func runService(cfg config, src contentSource, dev, throwaway bool, log *slog.Lo
 	if dev {
 		fmt.Fprintf(stdout, "           demo counsellor: name demo, password %s\n", demoPassword)
 	}
-	fmt.Fprintf(stdout, "  health:  http://%s/healthz\n", httpAddr)
+	fmt.Fprintf(stdout, "  health:  http://%s/healthz (alive), http://%s/readyz (ready)\n", httpAddr, httpAddr)
+	if adminAddr != "" {
+		fmt.Fprintf(stdout, "  admin:   http://%s/metrics, /readyz, /healthz\n", adminAddr)
+	}
 	for name := range platforms {
 		fmt.Fprintf(stdout, "  channel: %s\n", name)
 	}
@@ -145,23 +168,33 @@ func runService(cfg config, src contentSource, dev, throwaway bool, log *slog.Lo
 		fmt.Fprintf(stdout, "  redis:   redis://%s/0 (in-memory)\n", addr)
 	}
 	if throwaway {
-		fmt.Fprintln(stdout, "  keys:    throwaway keys made for this run only (set INTAKE_PEPPER and INTAKE_SEAL_KEY to keep them)")
+		fmt.Fprintln(stdout, "  keys:    throwaway keys made for this run only (set INTAKE_PEPPER and INTAKE_SEAL_KEYS to keep them)")
 	}
 	if dev {
 		fmt.Fprintln(stdout, "")
 		fmt.Fprintln(stdout, "  Talk to the bot from a second terminal:")
-		fmt.Fprintf(stdout, "    REDIS_URL=%s INTAKE_PEPPER=%s INTAKE_SEAL_KEY=%s go run ./cmd/intake chat\n",
-			redisURLFor(cfg.redisURL, addr), base64.StdEncoding.EncodeToString(cfg.pepper), base64.StdEncoding.EncodeToString(cfg.sealKey))
+		fmt.Fprintf(stdout, "    REDIS_URL=%s %s go run ./cmd/intake chat\n", redisURLFor(cfg.redisURL, addr), cfg.env())
 	}
 	fmt.Fprintln(stdout, "Press Ctrl-C to stop.")
 
+	var failed error
 	select {
 	case <-ctx.Done():
-	case err := <-httpDone:
-		return fmt.Errorf("http server stopped: %w", err)
+	case err := <-httpFailed:
+		failed = fmt.Errorf("http server stopped: %w", err)
+	case err := <-adminFailed:
+		failed = fmt.Errorf("admin server stopped: %w", err)
 	}
+	cancel()
+	stopSignals() // from now on a second signal ends the process at once
+	log.Info("stopping: no new updates or requests; waiting for turns in flight", "grace", cfg.shutdownGrace.String())
+	if cut := run.Wait(cfg.shutdownGrace); len(cut) > 0 {
+		log.Error("stop grace ran out; cut off", "parts", strings.Join(cut, ", "), "grace", cfg.shutdownGrace.String())
+		return errors.Join(failed, fmt.Errorf("stopped after %s with %s still running (INTAKE_SHUTDOWN_GRACE)", cfg.shutdownGrace, strings.Join(cut, ", ")))
+	}
+	log.Info("stopped cleanly")
 	fmt.Fprintln(stdout, "intake stopped.")
-	return nil
+	return failed
 }
 
 func redisURLFor(configured, addr string) string {

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"os"
 	"os/signal"
@@ -17,6 +16,7 @@ import (
 
 	"intake/bot"
 	"intake/bot/web"
+	"intake/metrics"
 	"intake/storage/redis"
 )
 
@@ -28,6 +28,8 @@ type service struct {
 	names  *bot.Pseudonyms
 	source contentSource
 	log    *slog.Logger
+	// metrics counts turns, deliveries, claims, limits and reloads (served on the admin address).
+	metrics *metrics.Metrics
 	// clientIP is the address rate limits count a web request against (nil: the peer).
 	clientIP func(*http.Request) string
 	// secureCookies marks desk cookies Secure: on unless the service only listens on
@@ -55,7 +57,7 @@ func openStore(cfg config, memoryOK bool, stdout io.Writer) (*redis.Store, strin
 		stop()
 		return nil, "", nil, err
 	}
-	store := redis.New(client, redis.Options{SessionTTL: cfg.sessionTTL})
+	store := redis.New(client, redis.Options{Prefix: cfg.redisPrefix, SessionTTL: cfg.sessionTTL, MaxCasesPerHour: cfg.maxCasesPerHour})
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if err := store.Ping(ctx); err != nil {
@@ -79,22 +81,23 @@ func newService(cfg config, store *redis.Store, source contentSource, log *slog.
 	if len(problems) > 0 {
 		return nil, fmt.Errorf("the flow scripts have problems; fix them first (`intake flows validate` lists them):\n%s", problems.Error())
 	}
+	// The queue gauges read through the desk: only it can open a case's exact arrival time.
+	var desk *bot.Desk
+	m := metrics.New(metrics.QueueFunc(func(ctx context.Context) (int, time.Time, error) { return desk.PendingStats(ctx) }))
 	engine, err := bot.NewEngine(bot.Config{
 		Sessions: store, Cases: store, Archive: store, Outbox: store, Accounts: store, Keys: keys,
-		Logger: log,
+		Sent: store, Logger: log, Meter: m, SessionTTL: cfg.sessionTTL, Retention: cfg.retention,
 	}, content)
 	if err != nil {
 		return nil, err
 	}
-	desk := bot.NewDesk(bot.DeskConfig{
+	desk = bot.NewDesk(bot.DeskConfig{
 		Cases: store, Accounts: store, Outbox: store, Engine: engine, Keys: keys, Logger: log,
 		Audit: store,
 	})
-	return &service{store: store, engine: engine, desk: desk, names: names, source: source, log: log}, nil
+	return &service{store: store, engine: engine, desk: desk, names: names, source: source, log: log, metrics: m}, nil
 }
 
-// serveHTTP serves the health check until ctx ends. Later channels (web chat, desk,
-// webhooks) mount on the same mux.
 // routes is every HTTP page of the service: the web chat, the desk, the health check.
 func (s *service) routes() *http.ServeMux {
 	mux := http.NewServeMux()
@@ -102,32 +105,8 @@ func (s *service) routes() *http.ServeMux {
 	mux.Handle("/", web.NewChat(s.engine, s.names, web.ChatOptions{
 		Secure: s.secureCookies, ExitURL: os.Getenv("INTAKE_EXIT_URL"), ClientIP: s.clientIP, Logger: s.log,
 	}))
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
-		if err := s.store.Ping(r.Context()); err != nil {
-			http.Error(w, "redis unreachable", http.StatusServiceUnavailable)
-			return
-		}
-		fmt.Fprintln(w, "ok")
-	})
+	mux.HandleFunc("GET /healthz", alive) // /readyz is added by runService, which knows the channels
 	return mux
-}
-
-// serveHTTP serves h on addr until ctx ends.
-func serveHTTP(ctx context.Context, addr string, h http.Handler) (string, <-chan error, error) {
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return "", nil, fmt.Errorf("listen on %s (set INTAKE_HTTP_ADDR to use another address): %w", addr, err)
-	}
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ln) }()
-	go func() {
-		<-ctx.Done()
-		shut, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		srv.Shutdown(shut)
-	}()
-	return ln.Addr().String(), done, nil
 }
 
 // watch publishes edited scripts: on SIGHUP at once, and when a file in the content
@@ -160,17 +139,21 @@ func (s *service) reload(ctx context.Context, why string) {
 	content, problems, err := s.source.load()
 	switch {
 	case err != nil:
+		s.metrics.Reloaded(metrics.ReloadFailed, 0)
 		s.log.Error("reload refused; the running version stays", "why", why, "err", err)
 	case len(problems) > 0:
+		s.metrics.Reloaded(metrics.ReloadInvalid, len(problems))
 		s.log.Error("reload refused; the running version stays", "why", why, "problems", len(problems))
 		for _, p := range problems {
 			s.log.Error("flow problem", "at", p.String())
 		}
 	default:
 		if err := s.engine.Publish(ctx, content); err != nil {
+			s.metrics.Reloaded(metrics.ReloadFailed, 0)
 			s.log.Error("reload failed; the running version stays", "why", why, "err", err)
 			return
 		}
+		s.metrics.Reloaded(metrics.ReloadPublished, 0)
 		f := content.Flows["intake"]
 		s.log.Info("flows published", "why", why, "flow", f.ID, "version", f.Version, "hash", f.Hash)
 	}

@@ -40,15 +40,38 @@ local function nullEmpty(t)
 end
 `
 
+// luaQueueScore is the score a handoff keeps in the queue indexes: a sequence number, one
+// more than the newest case in the open index (which holds every queued case), so the
+// queue keeps its order without a time in clear. A case in the open index keeps its score.
+const luaQueueScore = `
+local function queueScore(open, code)
+	local score = redis.call('ZSCORE', open, code)
+	if score then
+		return score
+	end
+	local last = redis.call('ZRANGE', open, -1, -1, 'WITHSCORES')
+	if #last == 0 then
+		return 1
+	end
+	return tonumber(last[2]) + 1
+end
+`
+
 // createCaseScript stores a case once per intake: when the intake already made one it returns
-// that code and writes nothing (so a retried turn announces nothing either).
-// A registration enters the done index at once, scored by its creation time, so its sealed
-// story is purged the retention time after it was made.
-// KEYS: case, intake, registry year, pending, open, announce, done. ARGV: code, case JSON,
-// record id, record JSON, "1" for a handoff (queue and announce it), queue score, announce
-// MAXLEN.
-// Returns the case code, or 0 when the code belongs to another intake.
-var createCaseScript = goredis.NewScript(`
+// that code and writes nothing (so a retried turn announces nothing either, and is never
+// refused by the cap on new cases).
+// A new case counts against the cap on new cases (casecap.go): the hour's counter is read,
+// and raised only when the case is stored, in the same script.
+// A handoff joins the queue indexes with the next queue score (luaQueueScore) and is
+// announced with a sequence id (luaXAddSeq). A registration enters the done index at once,
+// scored by its creation day, so its sealed story is purged the retention time after it
+// was made.
+// KEYS: case, intake, registry year, pending, open, announce, done, the hour's case
+// counter. ARGV: code, case JSON, record id, record JSON, "1" for a handoff (queue and
+// announce it), done score, announce MAXLEN, cap (0: none), counter TTL in ms.
+// Returns the case code, 0 when the code belongs to another intake, or -1 when the cap is
+// reached.
+var createCaseScript = goredis.NewScript(luaQueueScore + luaXAddSeq + `
 local stored = redis.call('GET', KEYS[2])
 if stored then
 	return stored
@@ -56,13 +79,23 @@ end
 if redis.call('EXISTS', KEYS[1]) == 1 then
 	return 0
 end
+local cap = tonumber(ARGV[8])
+if cap > 0 then
+	if tonumber(redis.call('GET', KEYS[8]) or '0') >= cap then
+		return -1
+	end
+	if redis.call('INCR', KEYS[8]) == 1 then
+		redis.call('PEXPIRE', KEYS[8], ARGV[9])
+	end
+end
 redis.call('SET', KEYS[1], ARGV[2])
 redis.call('SET', KEYS[2], ARGV[1])
 redis.call('HSETNX', KEYS[3], ARGV[3], ARGV[4])
 if ARGV[5] == '1' then
-	redis.call('ZADD', KEYS[4], ARGV[6], ARGV[1])
-	redis.call('ZADD', KEYS[5], ARGV[6], ARGV[1])
-	redis.call('XADD', KEYS[6], 'MAXLEN', '~', ARGV[7], '*', 'code', ARGV[1], 'reason', 'new')
+	local score = queueScore(KEYS[5], ARGV[1])
+	redis.call('ZADD', KEYS[4], score, ARGV[1])
+	redis.call('ZADD', KEYS[5], score, ARGV[1])
+	xaddSeq(KEYS[6], {'MAXLEN', '~', ARGV[7]}, {'code', ARGV[1], 'reason', 'new'})
 else
 	redis.call('ZADD', KEYS[7], ARGV[6], ARGV[1])
 end
@@ -89,6 +122,7 @@ if c['status'] == ARGV[2] then
 end
 c['story'] = nil
 c['addr'] = nil
+c['clock'] = nil
 c['status'] = ARGV[2]
 c['rev'] = (tonumber(c['rev']) or 0) + 1
 nullEmpty(c)
@@ -101,16 +135,17 @@ return 1
 // record. The new JSON comes from Go with the next revision already in it; the script only
 // decodes the stored case to read its revision and status, so the case is stored exactly
 // as Go encoded it.
-// A closed handoff joins the done index (scored by its closing time) for the retention
-// purge; a handoff that is not closed leaves it. Registrations are left as they are: they
-// joined it when created.
+// A queued case keeps its queue score (luaQueueScore), so a released case goes back to its
+// place. A closed handoff joins the done index (scored by its closing day) for the
+// retention purge; a handoff that is not closed leaves it. Registrations are left as they
+// are: they joined it when created.
 // KEYS: case, pending, open, done, then the registry hashes to look for the record in.
-// ARGV: code, expected revision, case JSON, "1" to be pending, "1" to be open, queue score,
-// follow-up ("" to leave the record alone), record id, withdrawn status, done ("1" add,
-// "0" remove, "" leave alone), done score.
+// ARGV: code, expected revision, case JSON, "1" to be pending, "1" to be open, follow-up
+// ("" to leave the record alone), record id, withdrawn status, done ("1" add, "0" remove,
+// "" leave alone), done score.
 // Returns 1 when saved, 0 on a revision mismatch, -1 when there is no case, -2 when the
 // case is withdrawn, -3 when the follow-up has no registry record to go into.
-var saveCaseScript = goredis.NewScript(luaNullEmpty + `
+var saveCaseScript = goredis.NewScript(luaNullEmpty + luaQueueScore + `
 local raw = redis.call('GET', KEYS[1])
 if not raw then
 	return -1
@@ -119,13 +154,13 @@ local cur = cjson.decode(raw)
 if (tonumber(cur['rev']) or 0) ~= tonumber(ARGV[2]) then
 	return 0
 end
-if cur['status'] == ARGV[9] then
+if cur['status'] == ARGV[8] then
 	return -2
 end
-if ARGV[7] ~= '' then
+if ARGV[6] ~= '' then
 	local key, rec
 	for i = 5, #KEYS do
-		rec = redis.call('HGET', KEYS[i], ARGV[8])
+		rec = redis.call('HGET', KEYS[i], ARGV[7])
 		if rec then
 			key = KEYS[i]
 			break
@@ -135,24 +170,28 @@ if ARGV[7] ~= '' then
 		return -3
 	end
 	local r = cjson.decode(rec)
-	r['followup'] = ARGV[7]
+	r['followup'] = ARGV[6]
 	nullEmpty(r)
-	redis.call('HSET', key, ARGV[8], cjson.encode(r))
+	redis.call('HSET', key, ARGV[7], cjson.encode(r))
 end
 redis.call('SET', KEYS[1], ARGV[3], 'KEEPTTL')
+local score = 0
+if ARGV[4] == '1' or ARGV[5] == '1' then
+	score = queueScore(KEYS[3], ARGV[1])
+end
 if ARGV[4] == '1' then
-	redis.call('ZADD', KEYS[2], ARGV[6], ARGV[1])
+	redis.call('ZADD', KEYS[2], score, ARGV[1])
 else
 	redis.call('ZREM', KEYS[2], ARGV[1])
 end
 if ARGV[5] == '1' then
-	redis.call('ZADD', KEYS[3], ARGV[6], ARGV[1])
+	redis.call('ZADD', KEYS[3], score, ARGV[1])
 else
 	redis.call('ZREM', KEYS[3], ARGV[1])
 end
-if ARGV[10] == '1' then
-	redis.call('ZADD', KEYS[4], ARGV[11], ARGV[1])
-elseif ARGV[10] == '0' then
+if ARGV[9] == '1' then
+	redis.call('ZADD', KEYS[4], ARGV[10], ARGV[1])
+elseif ARGV[9] == '0' then
 	redis.call('ZREM', KEYS[4], ARGV[1])
 end
 return 1
@@ -180,6 +219,7 @@ if c['purged'] == true then
 end
 c['story'] = nil
 c['addr'] = nil
+c['clock'] = nil
 c['purged'] = true
 c['rev'] = (tonumber(c['rev']) or 0) + 1
 nullEmpty(c)
@@ -226,7 +266,8 @@ func recordID(intake string) string {
 // retried turn gets back the code stored the first time and writes nothing. A handoff also
 // joins the pending and open indexes and is announced ({code, reason "new"} on the
 // announcement stream) in the same script. ErrCodeTaken when c.Code belongs to another
-// intake.
+// intake; bot.ErrTooManyCases when Options.MaxCasesPerHour new cases were stored this hour
+// (nothing is written then).
 func (s *Store) CreateCase(ctx context.Context, c bot.Case, r bot.Record) (string, error) {
 	if err := checkCase(c, r); err != nil {
 		return "", fmt.Errorf("create case: %w", err)
@@ -248,9 +289,9 @@ func (s *Store) CreateCase(ctx context.Context, c bot.Case, r bot.Record) (strin
 		handoff = "1"
 	}
 	keys := []string{s.caseKey(c.Code), s.intakeKey(c.IntakeID), s.registryKey(r.Year),
-		s.pendingKey(), s.openKey(), s.announceKey(), s.doneKey()}
+		s.pendingKey(), s.openKey(), s.announceKey(), s.doneKey(), s.caseCapKey()}
 	res, err := createCaseScript.Run(ctx, s.c, keys, c.Code, caseJSON, recordID(c.IntakeID),
-		recJSON, handoff, c.Created.UnixMilli(), announceMaxLen).Result()
+		recJSON, handoff, c.Created.UnixMilli(), announceMaxLen, s.cases.max, ms(caseCapTTL)).Result()
 	if err != nil {
 		return "", fmt.Errorf("create case: %w", err)
 	}
@@ -258,6 +299,9 @@ func (s *Store) CreateCase(ctx context.Context, c bot.Case, r bot.Record) (strin
 	case string:
 		return v, nil
 	case int64:
+		if v < 0 {
+			return "", fmt.Errorf("create case: %w", bot.ErrTooManyCases)
+		}
 		return "", fmt.Errorf("create case: %w", bot.ErrCodeTaken)
 	default:
 		return "", fmt.Errorf("create case: unexpected script reply %T", res)
@@ -341,8 +385,7 @@ func (s *Store) SaveCase(ctx context.Context, c *bot.Case) error {
 		done = flag(c.Status == bot.StatusClosed && !c.Purged)
 	}
 	res, err := saveCaseScript.Run(ctx, s.c, keys, c.Code, c.Rev, caseJSON, pending, open,
-		c.Created.UnixMilli(), followUp, recordID(c.IntakeID), bot.StatusWithdrawn,
-		done, doneAt.UnixMilli()).Int()
+		followUp, recordID(c.IntakeID), bot.StatusWithdrawn, done, doneAt.UnixMilli()).Int()
 	if err != nil {
 		return fmt.Errorf("save case: %w", err)
 	}

@@ -55,11 +55,7 @@ func recordField(intake string) string {
 // caseKeys lists the case keys (not intake, queue or registry keys) under prefix.
 func caseKeys(t *testing.T, c goredis.UniversalClient, prefix string) []string {
 	t.Helper()
-	keys, err := c.Keys(t.Context(), prefix+"{case}:c:*").Result()
-	if err != nil {
-		t.Fatalf("keys: %v", err)
-	}
-	return keys
+	return redistest.Keys(t, c, prefix+"{case}:c:*")
 }
 
 func TestCreateCaseIdempotent(t *testing.T) {
@@ -149,15 +145,16 @@ func TestCreateCaseQueue(t *testing.T) {
 	s := redistest.New(t, redis.Options{})
 	ctx := t.Context()
 
-	// Created out of order: the queue sorts by creation time, not by arrival.
+	// The queue is in the order the cases arrived, whatever their clock says: the store
+	// orders it by a sequence of its own, not by a time it would have to keep in clear.
 	cases := []struct {
 		code, kind string
 		created    time.Time
 	}{
-		{"LATE-0001", bot.CaseHandoff, created.Add(2 * time.Hour)},
+		{"EARL-0001", bot.CaseHandoff, created.Add(2 * time.Hour)},
 		{"REGI-0001", bot.CaseRegistration, created.Add(-time.Hour)},
-		{"EARL-0001", bot.CaseHandoff, created},
-		{"MIDD-0001", bot.CaseHandoff, created.Add(time.Hour)},
+		{"MIDD-0001", bot.CaseHandoff, created},
+		{"LATE-0001", bot.CaseHandoff, created.Add(time.Hour)},
 	}
 	for _, cs := range cases {
 		c, r := newCase(cs.code, "intake-"+cs.code)
@@ -229,7 +226,7 @@ func TestCreateCaseInvalid(t *testing.T) {
 			}
 		})
 	}
-	if keys := c.Keys(t.Context(), prefix+"*").Val(); len(keys) != 0 {
+	if keys := redistest.Keys(t, c, prefix+"*"); len(keys) != 0 {
 		t.Errorf("invalid cases wrote keys %q", keys)
 	}
 }
@@ -512,8 +509,17 @@ func TestSaveCaseIndexes(t *testing.T) {
 	c, prefix := redistest.Client(t)
 	s := redis.New(c, redis.Options{Prefix: prefix})
 	ctx := t.Context()
+	first, fr := newCase("IDX0-0000", "intake-idx0")
+	mustCreate(t, s, first, fr)
 	cs, r := newCase("IDX0-0001", "intake-idx")
 	mustCreate(t, s, cs, r)
+	score := c.ZScore(ctx, prefix+"{case}:open", cs.Code).Val()
+	if score <= c.ZScore(ctx, prefix+"{case}:open", first.Code).Val() {
+		t.Fatalf("a later case scored %v, not after the first one", score)
+	}
+	if score > 1e6 {
+		t.Fatalf("open score %v looks like a time, not a sequence number", score)
+	}
 
 	steps := []struct {
 		name              string
@@ -544,10 +550,10 @@ func TestSaveCaseIndexes(t *testing.T) {
 		if pending != st.wantPending || open != st.open {
 			t.Errorf("%s: pending=%v open=%v, want %v %v", st.name, pending, open, st.wantPending, st.open)
 		}
-		// The index keeps the creation time as score, whatever happened since.
-		if open {
-			if score := c.ZScore(ctx, prefix+"{case}:open", cs.Code).Val(); int64(score) != created.UnixMilli() {
-				t.Errorf("%s: open score %v, want %d", st.name, score, created.UnixMilli())
+		// The indexes keep the case's place in the queue, whatever happened since.
+		for key, in := range map[string]bool{"pending": pending, "open": open} {
+			if got := c.ZScore(ctx, prefix+"{case}:"+key, cs.Code).Val(); in && got != score {
+				t.Errorf("%s: %s score %v, want %v", st.name, key, got, score)
 			}
 		}
 	}
@@ -678,7 +684,8 @@ func TestOpenCases(t *testing.T) {
 		t.Fatalf("open cases of an empty store: %v, %v", got, err)
 	}
 
-	// Created out of order; each is then left in the state its code says.
+	// Created out of order (the queue follows arrival, not the clock); each is then left
+	// in the state its code says.
 	cases := []struct {
 		code, kind string
 		at         time.Duration
@@ -721,10 +728,10 @@ func TestOpenCases(t *testing.T) {
 	for _, c := range open {
 		codes = append(codes, c.Code)
 	}
-	if want := []string{"EARL-CLAI", "EARL-PEND", "LATE-PEND"}; !slices.Equal(codes, want) {
+	if want := []string{"LATE-PEND", "EARL-CLAI", "EARL-PEND"}; !slices.Equal(codes, want) {
 		t.Errorf("open cases = %q, want %q", codes, want)
 	}
-	if len(open) == 3 && (open[0].Counsellor != "anna" || open[0].Rev != 1 || open[2].Story == nil) {
+	if len(open) == 3 && (open[1].Counsellor != "anna" || open[1].Rev != 1 || open[0].Story == nil) {
 		t.Errorf("open cases not read whole: %+v", open)
 	}
 }
@@ -884,5 +891,35 @@ func TestCreateCaseAnnounces(t *testing.T) {
 	}
 	if pending, open := indexed(t, c, prefix, reg.Code); pending || open {
 		t.Errorf("registration indexed: pending=%v open=%v", pending, open)
+	}
+}
+
+// TestWithdrawAndPurgeDropTheClock: the sealed clock of a case (its exact times) goes with
+// its other content when the student withdraws it or the retention purge erases it.
+func TestWithdrawAndPurgeDropTheClock(t *testing.T) {
+	t.Parallel()
+	s := redistest.New(t, redis.Options{})
+	ctx := t.Context()
+	gone, r := newCase("CLCK-0001", "intake-clock-1")
+	gone.Clock = []byte("sealed clock")
+	mustCreate(t, s, gone, r)
+	if err := s.WithdrawCase(ctx, gone.Code); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.GetCase(ctx, gone.Code); got == nil || got.Clock != nil {
+		t.Errorf("withdrawn case keeps its clock: %+v", got)
+	}
+
+	closed, r2 := newCase("CLCK-0002", "intake-clock-2")
+	got := mustCreate(t, s, closed, r2)
+	got.Status, got.FollowUp, got.ClosedAt, got.Clock = bot.StatusClosed, "advice", created, []byte("sealed clock")
+	if err := s.SaveCase(ctx, got); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := s.PurgeBefore(ctx, created.Add(time.Hour), 0); err != nil || n != 1 {
+		t.Fatalf("purge: %d, %v", n, err)
+	}
+	if got, _ := s.GetCase(ctx, closed.Code); got == nil || got.Clock != nil || !got.Purged {
+		t.Errorf("purged case keeps its clock: %+v", got)
 	}
 }

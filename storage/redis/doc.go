@@ -13,20 +13,23 @@
 //	key                         type    expiry         holds
 //	<p>s:{<conv>}               string  SessionTTL     sealed session bytes
 //	<p>s:{<conv>}:lock          string  LockTTL        random lock token of the turn holding it
+//	<p>s:{<conv>}:sent          string  1 hour         update id whose reply reached the student
 //	<p>d:<channel>:<update>     string  caller's TTL   "1": the update was seen
 //	<p>f:<flow>:<hash>          string  none           source of one published script version
 //	<p>{case}:c:<code>          string  none           JSON of bot.Case (with its revision "rev")
 //	<p>{case}:i:<intake>        string  none           case code created by that intake
-//	<p>{case}:pending           zset    none           pending handoffs, score = created unix ms
+//	<p>{case}:pending           zset    none           pending handoffs, score = queue sequence
+//	                                                   number (arrival order, not a time)
 //	<p>{case}:open              zset    none           pending and claimed handoffs, same score
-//	<p>{case}:done              zset    none           closed handoffs (score = closed unix ms) and
-//	                                                   registrations (created unix ms) whose
+//	<p>{case}:done              zset    none           closed handoffs (score = closing day, unix
+//	                                                   ms) and registrations (creation day) whose
 //	                                                   content the retention purge still erases
 //	<p>{case}:t:<code>          list    none           the case's thread: JSON of bot.Entry, oldest first
 //	<p>{case}:reg:<year>        hash    none           record id -> JSON of bot.Record
-//	<p>{case}:announce          stream  MAXLEN ~10000  announcements: fields code, reason
-//	<p>{out:<outbox>}           stream  none           deliveries of one outbox: field d (sealed);
-//	                                                   consumer group "deliver"; acked ones deleted
+//	<p>{case}:announce          stream  MAXLEN ~10000  announcements: fields code, reason;
+//	                                                   deleted once every group acked them
+//	<p>{out:<outbox>}           stream  OutboxTTL,     deliveries of one outbox: field d (sealed);
+//	                                    to day's end   consumer group "deliver"; acked ones deleted
 //	<p>{desk}:acct:<name>       string  none           JSON of bot.Account
 //	<p>{desk}:accts             set     none           names of all accounts
 //	<p>{desk}:login:<hash>      string  login TTL      account name of a login session
@@ -45,6 +48,18 @@
 // "imp:<first 16 hex digits of SHA-256(source)>:<line>", so a second import of the same
 // file replaces the first instead of counting it twice.
 //
+// # Redis Cluster
+//
+// Open takes a redis+cluster:// URL for a cluster; the Store works on either client. Every
+// script and MULTI names all its keys in KEYS (no script builds a key) and they share one
+// hash tag; no operation sends a multi-key command over several slots (a cluster refuses
+// it, or go-redis would split it into a round trip per master). Whatever must see every
+// key (the bench's memory figures, DeleteAll, Reseal's search) scans each master in turn,
+// since SCAN through a cluster client sees one node. Sessions spread over the masters by
+// conversation, outboxes by name; the {case} and {desk} keys each sit on one master. The
+// cluster drill (TestCluster) runs every test of this package again on a three-master
+// cluster, where redistest fails any command or transaction that spans slots.
+//
 // # Streams
 //
 // Announcements and outboxes are Redis streams read by consumer groups: each announcement
@@ -57,6 +72,12 @@
 // that never returns (XAUTOCLAIM could, should replicas ever get changing names). A read
 // waiting for new entries is not interrupted by its context (go-redis waits for the
 // server's reply), so consumers wait a few seconds at a time, not longer.
+//
+// Stream entries get sequence numbers as ids ("0-1", "0-2", ...), not the time XADD *
+// would write. No key, value, score or id holds a time of day: what the engine and the desk
+// store in clear is a day, the queue is ordered by sequence numbers, and an open case's
+// exact times arrive sealed. Only keys that expire soon carry one in their expiry (a
+// session's idle TTL, locks, logins, failure counters, leases).
 //
 // # Why Lua scripts
 //

@@ -51,13 +51,14 @@ redis.call('DEL', KEYS[2])
 return 1
 `)
 
-// deleteScript removes the session and releases the lock, only while the token holds it.
-// KEYS: session, lock. ARGV: token. Returns 1 when deleted.
+// deleteScript removes the session with its delivery mark and releases the lock, only
+// while the token holds it. KEYS: session, lock, delivery mark. ARGV: token. Returns 1 when
+// deleted.
 var deleteScript = goredis.NewScript(`
 if redis.call('GET', KEYS[2]) ~= ARGV[1] then
 	return 0
 end
-redis.call('DEL', KEYS[1], KEYS[2])
+redis.call('DEL', KEYS[1], KEYS[2], KEYS[3])
 return 1
 `)
 
@@ -72,11 +73,12 @@ redis.call('DEL', KEYS[2])
 return 1
 `)
 
-// sessionKeys returns the session and lock keys of a conversation. The hash tag puts both
-// in one Redis Cluster slot, which a script touching both needs.
+// sessionKeys returns the session, lock and delivery mark keys of a conversation (every
+// session script gets all three; most use two). The hash tag puts them in one Redis
+// Cluster slot, which a script touching several needs.
 func (s *Store) sessionKeys(conv string) []string {
 	k := s.prefix + "s:{" + conv + "}"
-	return []string{k, k + ":lock"}
+	return []string{k, k + ":lock", s.sentKey(conv)}
 }
 
 // Lock waits until the conversation's lock is free, takes it and returns the stored session

@@ -47,18 +47,78 @@ func checkRead(group, consumer string, count int) error {
 	return nil
 }
 
+// luaXAddSeq adds a stream entry whose id is a sequence number ("0-1", "0-2", ...) instead
+// of the time XADD * would write: ids keep the entries' order and say nothing about when
+// they were made. A stream made before ids were sequences has time ids, below which XADD
+// cannot go: it keeps getting time ids until it is deleted (SECURITY.md, "Times").
+// xaddSeq(key, trim args, field/value list) returns the new id.
+const luaXAddSeq = `
+local function xaddSeq(key, trim, fields)
+	local args = {'XADD', key}
+	for _, a in ipairs(trim) do
+		args[#args + 1] = a
+	end
+	local at = #args + 1
+	args[at] = '0-*'
+	for _, a in ipairs(fields) do
+		args[#args + 1] = a
+	end
+	local id = redis.pcall(unpack(args))
+	if type(id) == 'table' and id.err then
+		args[at] = '*'
+		id = redis.call(unpack(args))
+	end
+	return id
+end
+`
+
+// announceScript adds an announcement. KEYS: stream. ARGV: code, reason, MAXLEN.
+var announceScript = goredis.NewScript(luaXAddSeq + `
+return xaddSeq(KEYS[1], {'MAXLEN', '~', ARGV[3]}, {'code', ARGV[1], 'reason', ARGV[2]})
+`)
+
+// ackAnnouncementScript acknowledges an announcement for one group and deletes it once no
+// group needs it any more: every group has read past it and none holds it pending. Each
+// channel adapter reads every announcement in its own group, so one group's
+// acknowledgement alone must not delete it.
+// KEYS: stream. ARGV: group, id. Returns 1 when the announcement was deleted, else 0.
+var ackAnnouncementScript = goredis.NewScript(`
+local function below(a, b)
+	local am, as = string.match(a, '^(%d+)-(%d+)$')
+	local bm, bs = string.match(b, '^(%d+)-(%d+)$')
+	am, as, bm, bs = tonumber(am), tonumber(as), tonumber(bm), tonumber(bs)
+	return am < bm or (am == bm and as < bs)
+end
+redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])
+if redis.call('EXISTS', KEYS[1]) == 0 then
+	return 0
+end
+for _, g in ipairs(redis.call('XINFO', 'GROUPS', KEYS[1])) do
+	local name, last
+	for i = 1, #g, 2 do
+		if g[i] == 'name' then
+			name = g[i + 1]
+		elseif g[i] == 'last-delivered-id' then
+			last = g[i + 1]
+		end
+	end
+	if not last or below(last, ARGV[2]) then
+		return 0
+	end
+	if #redis.call('XPENDING', KEYS[1], name, ARGV[2], ARGV[2], 1) > 0 then
+		return 0
+	end
+end
+return redis.call('XDEL', KEYS[1], ARGV[2])
+`)
+
 // Announce adds an announcement to the stream, which keeps about the last 10000.
 // CreateCase announces new handoffs itself; this is for reminders ("waiting").
 func (s *Store) Announce(ctx context.Context, a bot.Announcement) error {
 	if a.Code == "" {
 		return errors.New("announce: no case code")
 	}
-	err := s.c.XAdd(ctx, &goredis.XAddArgs{
-		Stream: s.announceKey(),
-		MaxLen: announceMaxLen,
-		Approx: true,
-		Values: []any{"code", a.Code, "reason", a.Reason},
-	}).Err()
+	err := announceScript.Run(ctx, s.c, []string{s.announceKey()}, a.Code, a.Reason, announceMaxLen).Err()
 	if err != nil {
 		return fmt.Errorf("announce: %w", err)
 	}
@@ -96,14 +156,23 @@ func (s *Store) ReadAnnouncements(ctx context.Context, group, consumer string, c
 	return out, nil
 }
 
-// AckAnnouncement marks an announcement handled for group. It stays in the stream for the
-// other groups (trimming removes it later).
+// AckAnnouncement marks an announcement handled for group, and deletes it from the stream
+// once every group has handled it (one script, one round trip). Until then it stays for
+// the other groups; an announcement no group ever reads is trimmed away later.
 func (s *Store) AckAnnouncement(ctx context.Context, group, id string) error {
-	if err := s.c.XAck(ctx, s.announceKey(), group, id).Err(); err != nil {
+	if err := ackAnnouncementScript.Run(ctx, s.c, []string{s.announceKey()}, group, id).Err(); err != nil {
 		return fmt.Errorf("ack announcement: %w", err)
 	}
 	return nil
 }
+
+// enqueueScript adds a delivery with a sequence id and sets the outbox's expiry.
+// KEYS: outbox. ARGV: sealed delivery, expiry as unix ms.
+var enqueueScript = goredis.NewScript(luaXAddSeq + `
+xaddSeq(KEYS[1], {}, {'d', ARGV[1]})
+redis.call('PEXPIREAT', KEYS[1], ARGV[2])
+return 1
+`)
 
 // Enqueue adds a sealed delivery to the named outbox. Outboxes are not trimmed: a message
 // stays until a consumer acknowledges it.
@@ -111,12 +180,7 @@ func (s *Store) Enqueue(ctx context.Context, outbox string, sealed []byte) error
 	if err := checkOutbox(outbox); err != nil {
 		return fmt.Errorf("enqueue: %w", err)
 	}
-	key := s.outboxKey(outbox)
-	_, err := s.c.TxPipelined(ctx, func(p goredis.Pipeliner) error {
-		p.XAdd(ctx, &goredis.XAddArgs{Stream: key, Values: []any{"d", sealed}})
-		p.PExpire(ctx, key, OutboxTTL)
-		return nil
-	})
+	err := enqueueScript.Run(ctx, s.c, []string{s.outboxKey(outbox)}, sealed, outboxExpiry(time.Now())).Err()
 	if err != nil {
 		return fmt.Errorf("enqueue: %w", err)
 	}
@@ -127,6 +191,13 @@ func (s *Store) Enqueue(ctx context.Context, outbox string, sealed []byte) error
 // comes back (a closed browser tab) does not leave sealed messages behind for ever; the
 // case thread still holds them for the counsellor.
 const OutboxTTL = 30 * 24 * time.Hour
+
+// outboxExpiry is when an outbox written at now expires, in unix ms: OutboxTTL later,
+// rounded up to the end of that day (UTC), so the expiry Redis keeps with the key tells
+// the day of the last message, not its time.
+func outboxExpiry(now time.Time) int64 {
+	return now.Add(OutboxTTL).Truncate(24 * time.Hour).Add(24 * time.Hour).UnixMilli()
+}
 
 // DeleteOutbox removes an outbox and whatever waits in it (forget on a conversation's own
 // outbox).
@@ -273,7 +344,7 @@ func (s *Store) ensureGroup(ctx context.Context, stream, group string) error {
 	}
 	if err == nil && strings.HasPrefix(stream, s.prefix+"{out:") {
 		// A read created the outbox: let it expire like one that received messages.
-		if err := s.c.PExpire(ctx, stream, OutboxTTL).Err(); err != nil {
+		if err := s.c.PExpireAt(ctx, stream, time.UnixMilli(outboxExpiry(time.Now()))).Err(); err != nil {
 			return fmt.Errorf("create group: %w", err)
 		}
 	}

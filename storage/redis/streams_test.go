@@ -54,6 +54,11 @@ func TestReadAnnouncementsRedelivery(t *testing.T) {
 		}
 		return got
 	}
+	// Another group (another channel's adapter) gets every announcement, whatever the
+	// first group does with them.
+	if got := read("discord", "dc-1", 10); len(got) != 3 {
+		t.Errorf("discord read %q, want all three", codes(got))
+	}
 
 	first := read("telegram", "tg-1", 2)
 	if want := []string{"ANNC-0000", "ANNC-0001"}; !slices.Equal(codes(first), want) {
@@ -83,9 +88,57 @@ func TestReadAnnouncementsRedelivery(t *testing.T) {
 	if got := read("telegram", "tg-1", 5); len(got) != 0 {
 		t.Errorf("after acking everything: %+v", got)
 	}
-	// Another group (another channel's adapter) gets every announcement, from the start.
 	if got := read("discord", "dc-1", 10); len(got) != 3 {
-		t.Errorf("discord read %q, want all three", codes(got))
+		t.Errorf("discord read again %q, want its three unacknowledged ones", codes(got))
+	}
+}
+
+// TestAckAnnouncementDeletes: an announcement is deleted from the stream once every group
+// has acknowledged it, not before, so entries do not pile up.
+func TestAckAnnouncementDeletes(t *testing.T) {
+	t.Parallel()
+	c, prefix := redistest.Client(t)
+	s := redis.New(c, redis.Options{Prefix: prefix})
+	ctx := t.Context()
+	stream := prefix + "{case}:announce"
+	for _, code := range []string{"ACKD-0001", "ACKD-0002"} {
+		if err := s.Announce(ctx, bot.Announcement{Code: code, Reason: "new"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tg, err := s.ReadAnnouncements(ctx, "telegram", "tg-1", 1, 0) // reads only the first
+	if err != nil || len(tg) != 1 {
+		t.Fatalf("telegram read %+v, %v", tg, err)
+	}
+	dc, err := s.ReadAnnouncements(ctx, "discord", "dc-1", 10, 0)
+	if err != nil || len(dc) != 2 {
+		t.Fatalf("discord read %+v, %v", dc, err)
+	}
+	steps := []struct {
+		group, id string
+		left      int64
+	}{
+		{"discord", dc[0].ID, 2}, // telegram still holds it pending
+		{"discord", dc[1].ID, 2}, // telegram has not read it yet
+		{"telegram", tg[0].ID, 1},
+	}
+	for _, st := range steps {
+		if err := s.AckAnnouncement(ctx, st.group, st.id); err != nil {
+			t.Fatalf("ack %s %s: %v", st.group, st.id, err)
+		}
+		if n := c.XLen(ctx, stream).Val(); n != st.left {
+			t.Errorf("after %s acked %s: %d in the stream, want %d", st.group, st.id, n, st.left)
+		}
+	}
+	rest, err := s.ReadAnnouncements(ctx, "telegram", "tg-1", 10, 0)
+	if err != nil || len(rest) != 1 || rest[0].Code != "ACKD-0002" {
+		t.Fatalf("telegram read the rest %+v, %v", rest, err)
+	}
+	if err := s.AckAnnouncement(ctx, "telegram", rest[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	if n := c.XLen(ctx, stream).Val(); n != 0 {
+		t.Errorf("%d announcements left after every group acknowledged them all", n)
 	}
 }
 
@@ -384,5 +437,79 @@ func TestStreamArguments(t *testing.T) {
 	}
 	if err := s.Announce(ctx, bot.Announcement{Reason: "new"}); err == nil {
 		t.Error("announce without a code: want an error")
+	}
+}
+
+// TestStreamIDsAreSequences: announcements and deliveries get sequence numbers for ids,
+// not the time they were written (an XADD * id is the time in milliseconds, in clear). A
+// stream written before, with time ids, keeps working.
+func TestStreamIDsAreSequences(t *testing.T) {
+	t.Parallel()
+	c, prefix := redistest.Client(t)
+	s := redis.New(c, redis.Options{Prefix: prefix})
+	ctx := t.Context()
+	ids := func(key string) []string {
+		t.Helper()
+		msgs, err := c.XRange(ctx, key, "-", "+").Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, m := range msgs {
+			out = append(out, m.ID)
+		}
+		return out
+	}
+	if err := s.Announce(ctx, bot.Announcement{Code: "SEQS-0001", Reason: "waiting"}); err != nil {
+		t.Fatal(err)
+	}
+	hand, r := newCase("SEQS-0002", "intake-seqs")
+	mustCreate(t, s, hand, r)
+	if got, want := ids(prefix+"{case}:announce"), []string{"0-1", "0-2"}; !slices.Equal(got, want) {
+		t.Errorf("announcement ids %q, want %q", got, want)
+	}
+	for _, d := range []string{"one", "two"} {
+		if err := s.Enqueue(ctx, "web:seq", []byte(d)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got, want := ids(prefix+"{out:web:seq}"), []string{"0-1", "0-2"}; !slices.Equal(got, want) {
+		t.Errorf("delivery ids %q, want %q", got, want)
+	}
+
+	old := prefix + "{out:old}"
+	c.XAdd(ctx, &goredis.XAddArgs{Stream: old, Values: []any{"d", "from before"}})
+	if err := s.Enqueue(ctx, "old", []byte("after")); err != nil {
+		t.Fatalf("enqueue to a stream with time ids: %v", err)
+	}
+	got, err := s.ReadOutbox(ctx, "old", "c1", 10, 0)
+	if err != nil || !slices.Equal(sealedOf(got), []string{"from before", "after"}) {
+		t.Errorf("read a stream with time ids: %q, %v", sealedOf(got), err)
+	}
+}
+
+// TestOutboxExpiresAtTheEndOfADay: an outbox's expiry, which Redis keeps with the key, is
+// the end of a day about OutboxTTL on, not the moment of its last message plus OutboxTTL.
+func TestOutboxExpiresAtTheEndOfADay(t *testing.T) {
+	t.Parallel()
+	c, prefix := redistest.Client(t)
+	s := redis.New(c, redis.Options{Prefix: prefix})
+	ctx := t.Context()
+	if err := s.Enqueue(ctx, "web:ttl", []byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.ReadOutbox(ctx, "web:fresh", "c1", 1, 0); err != nil { // made by a read
+		t.Fatal(err)
+	}
+	for _, key := range []string{prefix + "{out:web:ttl}", prefix + "{out:web:fresh}"} {
+		ttl := c.PTTL(ctx, key).Val()
+		at := time.Now().Add(ttl).UTC()
+		off := at.Sub(at.Truncate(24 * time.Hour))
+		if off > time.Minute && off < 24*time.Hour-time.Minute {
+			t.Errorf("%s expires at %v, not at the end of a day", key, at)
+		}
+		if ttl < redis.OutboxTTL-time.Hour || ttl > redis.OutboxTTL+25*time.Hour {
+			t.Errorf("%s expires in %v, want about %v", key, ttl, redis.OutboxTTL)
+		}
 	}
 }

@@ -4,37 +4,62 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	goredis "github.com/redis/go-redis/v9"
 )
 
 // Dump returns every key under prefix with its whole value as text (strings as they are,
-// hashes, lists, sets, sorted sets and streams as their members), for privacy tests that
-// must see everything that is stored.
+// hashes, lists and sets as their members, sorted sets as members with scores, streams as
+// entries with their ids), for privacy tests that must see everything that is stored, on
+// every master of a cluster.
 func Dump(t testing.TB, c goredis.UniversalClient, prefix string) map[string]string {
 	t.Helper()
-	ctx := context.Background()
+	var mu sync.Mutex // a cluster's masters are read concurrently
 	out := map[string]string{}
-	var cursor uint64
-	for {
-		keys, next, err := c.Scan(ctx, cursor, prefix+"*", 500).Result()
+	err := Masters(context.Background(), c, func(ctx context.Context, node goredis.UniversalClient) error {
+		keys, err := keysOn(ctx, node, prefix+"*")
 		if err != nil {
-			t.Fatalf("redistest: scan: %v", err)
+			return err
 		}
 		for _, k := range keys {
-			v, err := value(ctx, c, k)
+			v, err := value(ctx, node, k)
 			if err != nil {
-				t.Fatalf("redistest: read %s: %v", k, err)
+				return fmt.Errorf("read %s: %w", k, err)
 			}
+			mu.Lock()
 			out[k] = v
+			mu.Unlock()
 		}
-		if next == 0 {
-			return out
-		}
-		cursor = next
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("redistest: dump: %v", err)
 	}
+	return out
+}
+
+// Keys returns the keys matching pattern, sorted, on every master of a cluster (where
+// KEYS or SCAN through the cluster client would see one node).
+func Keys(t testing.TB, c goredis.UniversalClient, pattern string) []string {
+	t.Helper()
+	var mu sync.Mutex
+	var out []string
+	err := Masters(context.Background(), c, func(ctx context.Context, node goredis.UniversalClient) error {
+		keys, err := keysOn(ctx, node, pattern)
+		mu.Lock()
+		out = append(out, keys...)
+		mu.Unlock()
+		return err
+	})
+	if err != nil {
+		t.Fatalf("redistest: keys: %v", err)
+	}
+	sort.Strings(out)
+	return out
 }
 
 func value(ctx context.Context, c goredis.UniversalClient, k string) (string, error) {
@@ -56,8 +81,13 @@ func value(ctx context.Context, c goredis.UniversalClient, k string) (string, er
 		sort.Strings(l)
 		return strings.Join(l, "\n"), err
 	case "zset":
-		l, err := c.ZRange(ctx, k, 0, -1).Result()
-		return strings.Join(l, "\n"), err
+		// Scores too: an index scored by a time would store that time.
+		l, err := c.ZRangeWithScores(ctx, k, 0, -1).Result()
+		var b strings.Builder
+		for _, z := range l {
+			fmt.Fprintf(&b, "%v %s\n", z.Member, strconv.FormatFloat(z.Score, 'f', -1, 64))
+		}
+		return b.String(), err
 	case "stream":
 		msgs, err := c.XRange(ctx, k, "-", "+").Result()
 		var b strings.Builder

@@ -1,7 +1,10 @@
-// Package redistest gives tests a Redis: the real one named by INTAKE_TEST_REDIS (CI sets
-// it, and a test fails when that Redis is unreachable) or, on a machine without it, an
-// in-process miniredis, which the test log says. Each test gets its own key prefix, and its
-// keys are deleted when it ends.
+// Package redistest gives tests a Redis: the Redis Cluster named by
+// INTAKE_TEST_REDIS_CLUSTER when that is set, else the real Redis named by INTAKE_TEST_REDIS
+// (CI sets it, and a test fails when that Redis is unreachable) or, on a machine without
+// it, an in-process miniredis, which the test log says. Each test gets its own key prefix,
+// and its keys are deleted when it ends. On a cluster, a test also fails when one of its
+// commands or transactions used keys of more than one hash slot; StartCluster starts a
+// local cluster for the tests that need one.
 package redistest
 
 import (
@@ -23,12 +26,13 @@ import (
 // EnvVar names the real Redis to test against: host:port or a redis:// URL.
 const EnvVar = "INTAKE_TEST_REDIS"
 
-// fallbackOnce makes the miniredis notice appear once per test binary, not once per test.
-var fallbackOnce sync.Once
+// fallbackOnce and clusterOnce make the miniredis and cluster notices appear once per test
+// binary, not once per test.
+var fallbackOnce, clusterOnce sync.Once
 
 // backend is the server a test client talks to.
 type backend struct {
-	addr string               // INTAKE_TEST_REDIS, or the miniredis address
+	addr string               // a cluster URL, INTAKE_TEST_REDIS, or the miniredis address
 	mini *miniredis.Miniredis // nil for a real Redis
 }
 
@@ -39,6 +43,12 @@ var backends sync.Map // goredis.UniversalClient -> backend
 // deleted, and the client closed, when t ends.
 func Client(t testing.TB) (goredis.UniversalClient, string) {
 	t.Helper()
+	if addr := os.Getenv(ClusterEnvVar); addr != "" {
+		clusterOnce.Do(func() {
+			t.Logf("%s is set: testing against a Redis Cluster", ClusterEnvVar)
+		})
+		return ClientOn(t, addr)
+	}
 	b := backend{addr: os.Getenv(EnvVar)}
 	if b.addr == "" {
 		fallbackOnce.Do(func() {
@@ -47,6 +57,18 @@ func Client(t testing.TB) (goredis.UniversalClient, string) {
 		b.mini = miniredis.RunT(t)
 		b.addr = b.mini.Addr()
 	}
+	return clientOn(t, b)
+}
+
+// ClientOn is Client on the server or cluster at addr (host:port or a URL redis.Open takes),
+// such as one StartCluster returned.
+func ClientOn(t testing.TB, addr string) (goredis.UniversalClient, string) {
+	t.Helper()
+	return clientOn(t, backend{addr: addr})
+}
+
+func clientOn(t testing.TB, b backend) (goredis.UniversalClient, string) {
+	t.Helper()
 	c := connect(t, b)
 	prefix := "intaketest:" + testName(t) + ":" + randomHex() + ":"
 	t.Cleanup(func() {
@@ -84,13 +106,17 @@ func connect(t testing.TB, b backend) goredis.UniversalClient {
 	t.Helper()
 	c, err := redis.Open(b.addr)
 	if err != nil {
-		t.Fatalf("%s: %v", EnvVar, err)
+		t.Fatalf("redistest: %v", err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 	defer cancel()
-	if err := c.Ping(ctx).Err(); err != nil {
+	ping := func(ctx context.Context, node goredis.UniversalClient) error { return node.Ping(ctx).Err() }
+	if err := Masters(ctx, c, ping); err != nil {
 		_ = c.Close()
-		t.Fatalf("%s is set but that Redis does not answer: %v", EnvVar, err)
+		t.Fatalf("redistest: the Redis of %s or %s does not answer: %v", ClusterEnvVar, EnvVar, err)
+	}
+	if cc, ok := c.(*goredis.ClusterClient); ok {
+		guardSlots(t, cc)
 	}
 	backends.Store(c, b)
 	return c
@@ -126,24 +152,24 @@ func Advance(t testing.TB, c goredis.UniversalClient, d time.Duration) {
 	time.Sleep(d)
 }
 
-// deletePrefix removes every key starting with prefix (which holds no glob characters).
+// deletePrefix removes every key starting with prefix (which holds no glob characters), on
+// every master of a cluster.
 func deletePrefix(ctx context.Context, c goredis.UniversalClient, prefix string) error {
-	var cursor uint64
-	for {
-		keys, next, err := c.Scan(ctx, cursor, prefix+"*", 500).Result()
-		if err != nil {
+	return Masters(ctx, c, func(ctx context.Context, node goredis.UniversalClient) error {
+		keys, err := keysOn(ctx, node, prefix+"*")
+		if err != nil || len(keys) == 0 {
 			return err
 		}
-		if len(keys) > 0 {
-			if err := c.Del(ctx, keys...).Err(); err != nil {
-				return err
+		// One DEL per key, in one pipeline: a cluster node refuses a DEL of keys in
+		// several slots.
+		_, err = node.Pipelined(ctx, func(p goredis.Pipeliner) error {
+			for _, k := range keys {
+				p.Del(ctx, k)
 			}
-		}
-		if next == 0 {
 			return nil
-		}
-		cursor = next
-	}
+		})
+		return err
+	})
 }
 
 // testName keeps letters, digits, '-' and '_' of t's name (so the prefix has no glob or

@@ -1,0 +1,123 @@
+package bot_test
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+
+	"intake/bot"
+)
+
+// TestRepeatGetsItsReplyAgain: a platform delivering an update again whose reply is not
+// known to have arrived (the process died after saving the turn) gets the same reply
+// again, and the conversation is where one turn left it: the next tap works.
+func TestRepeatGetsItsReplyAgain(t *testing.T) {
+	defer bot.SetMarkWait(20 * time.Millisecond)()
+	e, _ := newEngine(t)
+	s := newStudent(t, e, "en")
+	toCategory(t, s)
+	tap := bot.Inbound{UpdateID: "tg:7", Data: buttons(s.last)[0].Data}
+	first := s.send(tap)
+	node := s.node()
+	again := s.send(tap)
+	if !again.Repeat || !slices.EqualFunc(first.Messages, again.Messages, sameMessage) {
+		t.Fatalf("repeat got %+v, want the first reply again: %+v", again.Messages, first.Messages)
+	}
+	if s.node() != node {
+		t.Fatalf("the repeat moved the conversation from %q to %q", node, s.node())
+	}
+	s.tap("sv_kind.physical") // the buttons of the repeated reply still work
+}
+
+// TestRepeatAfterDeliveryIsSilent: once the channel marked the reply delivered, a repeat
+// gets nothing, also on another replica (another engine on the same store), which finds
+// the mark in the store.
+func TestRepeatAfterDeliveryIsSilent(t *testing.T) {
+	defer bot.SetMarkWait(5 * time.Second)()
+	e, store := newEngine(t)
+	other := engineOn(t, store, defaultContent(t))
+	s := newStudent(t, e, "en")
+	toCategory(t, s)
+	tap := bot.Inbound{Channel: "test", Key: s.key, UpdateID: "tg:8", Data: buttons(s.last)[0].Data, LangHint: "en"}
+	r, err := e.Handle(context.Background(), tap)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.Delivered(tap, r)
+	for _, engine := range []*bot.Engine{e, other} {
+		again, err := engine.Handle(context.Background(), tap)
+		if err != nil || len(again.Messages) != 0 || !again.Repeat {
+			t.Fatalf("repeat after delivery: %+v, %v; want a silent repeat", again, err)
+		}
+	}
+}
+
+// TestOlderRepeatIsSilent: an update older than the conversation's latest is not answered
+// again (later replies followed its own), and does not disturb the latest one's mark.
+func TestOlderRepeatIsSilent(t *testing.T) {
+	defer bot.SetMarkWait(20 * time.Millisecond)()
+	e, _ := newEngine(t)
+	s := newStudent(t, e, "en")
+	in := func(id, text string) bot.Inbound {
+		return bot.Inbound{Channel: "test", Key: s.key, UpdateID: id, Text: text, LangHint: "en"}
+	}
+	ctx := context.Background()
+	for _, u := range []bot.Inbound{in("tg:1", "/start"), in("tg:2", "/help")} {
+		r, err := e.Handle(ctx, u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.Delivered(u, r)
+	}
+	for _, u := range []bot.Inbound{in("tg:1", "/start"), in("tg:2", "/help")} {
+		r, err := e.Handle(ctx, u)
+		if err != nil || len(r.Messages) != 0 {
+			t.Fatalf("repeat of %s: %+v, %v; want nothing", u.UpdateID, r.Messages, err)
+		}
+		e.Delivered(u, r)
+	}
+}
+
+func sameMessage(a, b bot.Message) bool {
+	return a.Text == b.Text && slices.Equal(a.Buttons, b.Buttons)
+}
+
+// BenchmarkPlatformTurn is BenchmarkTurn as a platform channel runs it: every update has an
+// id, the session keeps the reply for a repeat, and each reply is marked delivered. The
+// marks of parallel turns share one write, so the round trips per turn stay near two.
+func BenchmarkPlatformTurn(b *testing.B) {
+	e, store := newEngine(b)
+	ctx := context.Background()
+	trips := store.RoundTrips()
+	var id int64
+	b.RunParallel(func(pb *testing.PB) {
+		key := fmt.Sprint("bench-platform-", nextID(&id))
+		n := 0
+		in := bot.Inbound{Channel: "bench", Key: key, UpdateID: fmt.Sprint(key, ":", n), Text: "/start", LangHint: "en"}
+		r, err := e.Handle(ctx, in)
+		if err != nil {
+			b.Error(err)
+			return
+		}
+		e.Delivered(in, r)
+		for pb.Next() {
+			bs := buttons(r)
+			pick := bs[len(bs)-1]
+			if len(bs) == 3 {
+				pick = bs[2]
+			}
+			n++
+			in = bot.Inbound{Channel: "bench", Key: key, UpdateID: fmt.Sprint(key, ":", n), Data: pick.Data}
+			if r, err = e.Handle(ctx, in); err != nil {
+				b.Error(err)
+				return
+			}
+			e.Delivered(in, r)
+		}
+	})
+	b.StopTimer()
+	time.Sleep(50 * time.Millisecond) // the last marks are written
+	b.ReportMetric(float64(store.RoundTrips()-trips)/float64(b.N), "roundtrips/turn")
+}
