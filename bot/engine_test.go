@@ -153,6 +153,26 @@ func TestBackGoesOneStep(t *testing.T) {
 	}
 }
 
+// TestBrowsingDoesNotGrowTheSession: going back and forth between the menu and the team
+// page for a long time keeps the session bounded, and /back still returns one step.
+func TestBrowsingDoesNotGrowTheSession(t *testing.T) {
+	e, _ := newEngine(t)
+	s := newStudent(t, e, "en")
+	s.open()
+	for range 100 {
+		s.tap("menu.team")
+		s.tap("info.to_menu")
+	}
+	if n := len(s.session().History); n > 50 {
+		t.Fatalf("after 200 steps the session keeps %d steps for /back; want at most 50", n)
+	}
+	s.tap("menu.team")
+	s.say("/back")
+	if s.node() != "menu" {
+		t.Errorf("after /back from the team page: node %q, want menu", s.node())
+	}
+}
+
 func TestStopErasesConversation(t *testing.T) {
 	e, _ := newEngine(t)
 	s := newStudent(t, e, "nl")

@@ -230,7 +230,7 @@ func (t *turn) choose(node *flows.Node, i int) error {
 		// The option starts (or redirects) a correction: its own next node is the question
 		// being corrected, so it is asked even though it has an answer.
 		t.s.Return = o.Return
-		t.s.History = append(t.s.History, t.s.Node)
+		t.rememberStep(t.s.Node)
 		return t.walk(next, true)
 	}
 	return t.move(next)
@@ -258,8 +258,21 @@ func (t *turn) answer(v flows.Variable) (string, bool) {
 
 // move leaves the waiting node for target, remembering it for the back command.
 func (t *turn) move(target string) error {
-	t.s.History = append(t.s.History, t.s.Node)
+	t.rememberStep(t.s.Node)
 	return t.enter(target)
+}
+
+// maxHistory bounds how many steps /back can undo. Without a bound a student going back
+// and forth between two menus would make the session (and every turn's load and save)
+// grow without end; nobody goes back fifty steps one at a time.
+const maxHistory = 50
+
+// rememberStep records node as a step /back returns to, forgetting the oldest beyond maxHistory.
+func (t *turn) rememberStep(node string) {
+	t.s.History = append(t.s.History, node)
+	if over := len(t.s.History) - maxHistory; over > 0 {
+		t.s.History = append(t.s.History[:0], t.s.History[over:]...)
+	}
 }
 
 // enter walks from target through nodes that do not wait, running their actions and

@@ -126,8 +126,8 @@ func drive(ctx context.Context, store *redis.Store, res *benchResult, team []tur
 const maxIntakeTurns = 200
 
 // browseTurns is how long a browsing student goes back and forth before it starts again:
-// every step adds to the session's history (for /back), so a session browsed for ever
-// would outgrow a real one.
+// every step adds to the session's history (for /back, up to 50 steps), so a session
+// browsed for ever would be larger than a real one.
 const browseTurns = 20
 
 // student walks the default flow at random, as the console channel: any option, and a
