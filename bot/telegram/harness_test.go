@@ -148,7 +148,9 @@ func (w *world) replica(name string, opts ...option) *replica {
 	store := redis.New(client, redis.Options{Prefix: w.prefix})
 	e := bottest.EngineOn(w.t, store, bottest.DefaultContent(w.t))
 	r := &replica{name: name, client: client, store: store, engine: e, desk: bottest.Desk(w.t, e, store, "anna")}
-	cfg := telegram.Config{Token: testToken, Mode: telegram.ModePoll, ServerURL: w.api.ReplicaURL(name), Replica: name}
+	// "typing…" at once, so tests can count one per update; TestQuickTurnsShowNoTyping
+	// tests the delay.
+	cfg := telegram.Config{Token: testToken, Mode: telegram.ModePoll, ServerURL: w.api.ReplicaURL(name), Replica: name, TypingDelay: -1}
 	for _, o := range opts {
 		o(&cfg)
 	}

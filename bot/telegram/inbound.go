@@ -230,8 +230,9 @@ var errAgain = errors.New("telegram: update not handled; deliver it again")
 // and nothing comes again.
 func (c *Channel) turn(ctx context.Context, chat int64, in bot.Inbound) error {
 	webhook := c.cfg.Mode == ModeWebhook
-	c.typing(ctx, chat)
+	stopTyping := c.typingAfter(ctx, chat)
 	r, err := c.d.Engine.Handle(ctx, in)
+	stopTyping()
 	if err != nil {
 		c.log.Error("turn failed", "err", err, "delivered_again", webhook)
 		// The calm error reply goes out once per update, and not at all while the
@@ -256,6 +257,30 @@ func (c *Channel) turn(ctx context.Context, chat int64, in bot.Inbound) error {
 	}
 	c.d.Engine.Delivered(in, r)
 	return nil
+}
+
+// typingAfter shows "typing…" if the turn is still running after the typing delay. The
+// returned stop waits for an indicator being sent, so it never arrives after the reply
+// (Telegram would then show "typing…" under the answer for seconds).
+func (c *Channel) typingAfter(ctx context.Context, chat int64) (stop func()) {
+	delay := c.cfg.TypingDelay
+	if delay == 0 {
+		delay = DefaultTypingDelay
+	}
+	if delay < 0 {
+		c.typing(ctx, chat)
+		return func() {}
+	}
+	sent := make(chan struct{})
+	t := time.AfterFunc(delay, func() {
+		defer close(sent)
+		c.typing(ctx, chat)
+	})
+	return func() {
+		if !t.Stop() {
+			<-sent
+		}
+	}
 }
 
 // typing shows "typing…" while the engine works. It is a nicety: never waited or retried.

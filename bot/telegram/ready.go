@@ -42,7 +42,12 @@ type apiHealth struct{ state atomic.Int32 }
 
 // client is the HTTP client the library calls the Bot API with: its usual one, watched.
 func (h *apiHealth) client() *http.Client {
-	return &http.Client{Timeout: pollTimeout, Transport: watchedTransport{base: http.DefaultTransport, h: h}}
+	// Turns of many chats send at once; the default transport keeps only 2 idle
+	// connections per host, so the rest would open a new TLS connection to the Bot API
+	// for every message.
+	base := http.DefaultTransport.(*http.Transport).Clone()
+	base.MaxIdleConnsPerHost = 64
+	return &http.Client{Timeout: pollTimeout, Transport: watchedTransport{base: base, h: h}}
 }
 
 // pollTimeout is the library's default poll timeout, kept when the client is replaced.

@@ -20,6 +20,19 @@ import (
 	"intake/storage/redis/redistest"
 )
 
+// TestQuickTurnsShowNoTyping: "typing…" is only shown when a turn takes longer than the
+// typing delay, so a whole intake of quick turns costs no chat-action calls at all (with
+// a delay no turn here comes near).
+func TestQuickTurnsShowNoTyping(t *testing.T) {
+	w := newWorld(t)
+	w.replica("r1", func(c *telegram.Config) { c.TypingDelay = time.Hour })
+	s := w.student(918273646, "en-GB")
+	s.intake()
+	if n := len(w.api.Calls("sendChatAction")); n != 0 {
+		t.Errorf("%d typing indicators for turns far quicker than the delay, want none", n)
+	}
+}
+
 // TestIntakeThroughButtonsAndText: a student completes the default intake in Telegram,
 // tapping buttons and typing their story, and it ends in a handoff to the queue.
 func TestIntakeThroughButtonsAndText(t *testing.T) {

@@ -703,3 +703,51 @@ func TestDeskLoginBodyCap(t *testing.T) {
 		t.Errorf("the refused form counted as a failed login: %d", status)
 	}
 }
+
+// TestLoginIgnoresAPlantedSession: session fixation. An attacker who plants a login cookie
+// (and a pre-login token of their choosing) in a counsellor's browser before she logs in
+// must not share her login afterwards: the login gets a fresh token made by the server,
+// and the planted values open nothing.
+func TestLoginIgnoresAPlantedSession(t *testing.T) {
+	f := newDesk(t, "anna")
+	h := web.NewDesk(f.d, web.DeskOptions{Logger: slog.New(slog.DiscardHandler)})
+	const planted = "attacker-chose-this-token-0123456789abcdefghijklmnop"
+	get := httptest.NewRecorder()
+	h.ServeHTTP(get, httptest.NewRequest(http.MethodGet, "/desk/login", nil))
+	pre := get.Result().Cookies()[0]
+	form := url.Values{"csrf": {pre.Value}, "name": {"anna"}, "password": {bottest.Password("anna")}}
+	req := httptest.NewRequest(http.MethodPost, "/desk/login", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.AddCookie(pre)
+	req.AddCookie(&http.Cookie{Name: "desk_login", Value: planted})
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	if rec.Code != http.StatusSeeOther {
+		t.Fatalf("login status %d\n%s", rec.Code, rec.Body)
+	}
+	var login string
+	for _, c := range rec.Result().Cookies() {
+		if c.Name == "desk_login" {
+			login = c.Value
+		}
+	}
+	if login == "" || login == planted || login == pre.Value {
+		t.Fatalf("login cookie %q: want a fresh token, neither the planted one nor the pre-login token", login)
+	}
+	// The planted token opens nothing, before or after her login.
+	q := httptest.NewRequest(http.MethodGet, "/desk/", nil)
+	q.AddCookie(&http.Cookie{Name: "desk_login", Value: planted})
+	qr := httptest.NewRecorder()
+	h.ServeHTTP(qr, q)
+	if toLogin := strings.HasPrefix(qr.Header().Get("Location"), "/desk/login"); !toLogin && !strings.Contains(qr.Body.String(), "Please log in") {
+		t.Errorf("the planted token reached the queue (status %d):\n%s", qr.Code, qr.Body)
+	}
+	// Her real token does.
+	q = httptest.NewRequest(http.MethodGet, "/desk/", nil)
+	q.AddCookie(&http.Cookie{Name: "desk_login", Value: login})
+	qr = httptest.NewRecorder()
+	h.ServeHTTP(qr, q)
+	if qr.Code != http.StatusOK || strings.Contains(qr.Body.String(), "Please log in") {
+		t.Errorf("her own fresh token does not open the queue (status %d):\n%s", qr.Code, qr.Body)
+	}
+}
