@@ -308,14 +308,7 @@ func (t *turn) walk(target string, ask bool) error {
 				return err
 			}
 		}
-		if len(n.Say) > 0 {
-			// One data map for all the node's messages: it renders every answer's label,
-			// and making it per message was a third of a browsing turn's CPU (intake bench).
-			data := t.data()
-			for _, m := range n.Say {
-				t.say(m.ID, data)
-			}
-		}
+		t.sayAll(n.Say)
 		if len(n.Options) > 0 || n.Input != "" {
 			t.s.Seq++
 			t.attach(t.buttons(n))
@@ -349,10 +342,7 @@ func (t *turn) prompt(full bool) error {
 	if !full && len(say) > 1 {
 		say = say[len(say)-1:]
 	}
-	data := t.data()
-	for _, m := range say {
-		t.say(m.ID, data)
-	}
+	t.sayAll(say)
 	t.attach(t.buttons(n))
 	return nil
 }
@@ -366,6 +356,20 @@ func (t *turn) say(id string, data map[string]any) {
 		return
 	}
 	t.out = append(t.out, Message{Text: text})
+}
+
+// sayAll renders a node's messages. The data map renders every answer's label, office
+// hours and privacy durations, so it is made once for all of them, and only when one of
+// them is a template: most texts are plain (intake bench: building it for every message
+// was a third of a browsing turn's CPU, once per node still about a quarter).
+func (t *turn) sayAll(msgs []flows.MessageRef) {
+	var data map[string]any
+	for _, m := range msgs {
+		if data == nil && t.cat.NeedsData(t.lang(), m.ID) {
+			data = t.data()
+		}
+		t.say(m.ID, data)
+	}
 }
 
 // text1 renders a label (no data).

@@ -45,6 +45,9 @@ type Catalog struct {
 	// localizers holds one localizer per language, made once: making one parses its
 	// language tag, which cost about as much as rendering the text (intake bench).
 	localizers map[string]*i18n.Localizer
+	// templated holds, per language, the ids of texts with template actions ({{...}}): only
+	// those need data, and building it is a good part of a turn's work.
+	templated map[string]map[string]bool
 }
 
 // Load reads every *.toml at the root of fsys; the file name is the language tag (nl.toml).
@@ -58,7 +61,8 @@ func Load(fsys fs.FS) (*Catalog, error) {
 	if len(names) == 0 {
 		return nil, errors.New("no locale files (*.toml) found")
 	}
-	c := &Catalog{bundle: bundle, ids: map[string]map[string]bool{}, localizers: map[string]*i18n.Localizer{}}
+	c := &Catalog{bundle: bundle, ids: map[string]map[string]bool{}, localizers: map[string]*i18n.Localizer{},
+		templated: map[string]map[string]bool{}}
 	for _, name := range names {
 		src, err := fs.ReadFile(fsys, name)
 		if err != nil {
@@ -72,11 +76,16 @@ func Load(fsys fs.FS) (*Catalog, error) {
 			return nil, fmt.Errorf("%s: %w", name, err)
 		}
 		lang := strings.TrimSuffix(path.Base(name), ".toml")
-		set := map[string]bool{}
+		set, templated := map[string]bool{}, map[string]bool{}
 		for _, m := range mf.Messages {
 			set[m.ID] = true
+			for _, form := range []string{m.Zero, m.One, m.Two, m.Few, m.Many, m.Other} {
+				if strings.Contains(form, "{{") {
+					templated[m.ID] = true
+				}
+			}
 		}
-		c.ids[lang] = set
+		c.ids[lang], c.templated[lang] = set, templated
 		c.localizers[lang] = i18n.NewLocalizer(bundle, lang)
 	}
 	for _, lang := range Full {
@@ -130,6 +139,10 @@ func (c *Catalog) Languages() []string {
 
 // Has reports whether the language has a text for id.
 func (c *Catalog) Has(lang, id string) bool { return c.ids[lang][id] }
+
+// NeedsData reports whether the text id in lang has template actions, so rendering it
+// needs data; a plain text renders the same with nil.
+func (c *Catalog) NeedsData(lang, id string) bool { return c.templated[lang][id] }
 
 // Text renders message id in lang with data. It never falls back to another language: a
 // Dutch sentence in an English conversation is a bug the validator should have caught.

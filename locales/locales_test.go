@@ -127,3 +127,40 @@ func minus(a, b []string) []string {
 	}
 	return out
 }
+
+// TestPlainTextsNeedNoData: a text NeedsData says is plain renders exactly the same
+// without data, so the engine may skip building it; every text with a template action is
+// marked as needing it.
+func TestPlainTextsNeedNoData(t *testing.T) {
+	cat, err := locales.Load(locales.Default)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain, templated := 0, 0
+	for _, lang := range cat.Languages() {
+		for _, id := range allIDs(t, lang) {
+			with, err := cat.Text(lang, id, fullData())
+			if err != nil {
+				t.Fatalf("%s %s: %v", lang, id, err)
+			}
+			if cat.NeedsData(lang, id) {
+				templated++
+				continue
+			}
+			plain++
+			if strings.Contains(with, "value of ") {
+				t.Errorf("%s %s uses data but is marked plain", lang, id)
+			}
+			without, err := cat.Text(lang, id, nil)
+			if err != nil || without != with {
+				t.Errorf("%s %s marked plain renders differently without data: %q, %v", lang, id, without, err)
+			}
+		}
+	}
+	if plain == 0 || templated == 0 {
+		t.Errorf("%d plain and %d templated texts; the catalog has both", plain, templated)
+	}
+	if cat.NeedsData("en", "no.such.id") {
+		t.Error("an unknown id needs data")
+	}
+}
