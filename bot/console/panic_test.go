@@ -2,11 +2,9 @@ package console_test
 
 import (
 	"context"
-	"log/slog"
 	"strings"
 	"testing"
 
-	"intake/bot"
 	"intake/bot/bottest"
 	"intake/bot/console"
 	"intake/storage/redis"
@@ -27,14 +25,8 @@ func TestPanickingTurnLeaksNothing(t *testing.T) {
 	canaries := bottest.NewCanaries(username, phone, story, ip)
 	client, prefix := redistest.Client(t)
 	store := &bottest.PanickyStore{Store: redis.New(client, redis.Options{Prefix: prefix})}
-	logs := &bottest.Screen{}
-	e, err := bot.NewEngine(bot.Config{
-		Sessions: store, Cases: store, Archive: store, Outbox: store, Accounts: store, Keys: bottest.Keys(t),
-		Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
-	}, bottest.DefaultContent(t))
-	if err != nil {
-		t.Fatal(err)
-	}
+	log, logs := bottest.DebugLog()
+	e := bottest.LoggedEngine(t, store, log)
 	label := func(id string) string {
 		s, err := e.Content().Catalog.Text("en", id, nil)
 		if err != nil {

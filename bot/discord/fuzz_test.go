@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"io"
-	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
@@ -65,14 +64,8 @@ func FuzzDiscordEvent(f *testing.F) {
 	}
 	client, prefix := redistest.Client(f)
 	store := redis.New(client, redis.Options{Prefix: prefix})
-	logs := &bottest.Screen{}
-	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	e, err := bot.NewEngine(bot.Config{
-		Sessions: store, Cases: store, Archive: store, Outbox: store, Accounts: store, Keys: bottest.Keys(f), Logger: log,
-	}, bottest.DefaultContent(f))
-	if err != nil {
-		f.Fatal(err)
-	}
+	log, logs := bottest.DebugLog()
+	e := bottest.LoggedEngine(f, store, log)
 	names, err := bot.NewPseudonyms(bytes.Repeat([]byte{7}, bot.KeySize))
 	if err != nil {
 		f.Fatal(err)

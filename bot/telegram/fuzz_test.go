@@ -3,7 +3,6 @@ package telegram_test
 import (
 	"bytes"
 	"encoding/json"
-	"log/slog"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -67,14 +66,8 @@ func FuzzTelegramUpdate(f *testing.F) {
 	f.Cleanup(api.Close)
 	client, prefix := redistest.Client(f)
 	store := redis.New(client, redis.Options{Prefix: prefix})
-	logs := &bottest.Screen{}
-	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	e, err := bot.NewEngine(bot.Config{
-		Sessions: store, Cases: store, Archive: store, Outbox: store, Accounts: store, Keys: bottest.Keys(f), Logger: log,
-	}, bottest.DefaultContent(f))
-	if err != nil {
-		f.Fatal(err)
-	}
+	log, logs := bottest.DebugLog()
+	e := bottest.LoggedEngine(f, store, log)
 	names, err := bot.NewPseudonyms(bytes.Repeat([]byte{7}, bot.KeySize))
 	if err != nil {
 		f.Fatal(err)

@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"intake/bot"
 	"intake/bot/bottest"
 	"intake/bot/telegram"
 	"intake/storage/redis"
@@ -88,14 +87,10 @@ func (w *world) panickyReplica(name string) *bottest.PanickyStore {
 	w.t.Helper()
 	client := redistest.Another(w.t, w.client)
 	store := &bottest.PanickyStore{Store: redis.New(client, redis.Options{Prefix: w.prefix})}
-	e, err := bot.NewEngine(bot.Config{
-		Sessions: store, Cases: store, Archive: store, Outbox: store, Accounts: store, Keys: bottest.Keys(w.t), Logger: w.log,
-	}, bottest.DefaultContent(w.t))
-	if err != nil {
-		w.t.Fatal(err)
-	}
+	e := bottest.LoggedEngine(w.t, store, w.log)
 	r := &replica{name: name, client: client, store: store.Store, engine: e, desk: bottest.Desk(w.t, e, store.Store, "anna")}
 	cfg := telegram.Config{Token: testToken, Mode: telegram.ModePoll, ServerURL: w.api.ReplicaURL(name), Replica: name}
+	var err error
 	r.ch, err = telegram.New(cfg, telegram.Deps{Engine: e, Names: w.names, Leases: store, Logger: w.log})
 	if err != nil {
 		w.t.Fatal(err)

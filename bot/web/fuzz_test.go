@@ -3,7 +3,6 @@ package web_test
 import (
 	"context"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -40,14 +39,8 @@ type fuzzSite struct {
 func newFuzzSite(f *testing.F) *fuzzSite {
 	f.Helper()
 	store := redistest.New(f, redis.Options{})
-	logs := &bottest.Screen{}
-	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	e, err := bot.NewEngine(bot.Config{
-		Sessions: store, Cases: store, Archive: store, Outbox: store, Accounts: store, Keys: bottest.Keys(f), Logger: log,
-	}, bottest.DefaultContent(f))
-	if err != nil {
-		f.Fatal(err)
-	}
+	log, logs := bottest.DebugLog()
+	e := bottest.LoggedEngine(f, store, log)
 	d := bottest.Desk(f, e, store, "anna")
 	names, err := bot.NewPseudonyms([]byte("a pepper for the fuzz tests, 32+ bytes"))
 	if err != nil {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"html"
 	stdlog "log"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -36,14 +35,8 @@ const (
 func TestPanicsLeakNothing(t *testing.T) {
 	client, prefix := redistest.Client(t)
 	store := &bottest.PanickyStore{Store: redis.New(client, redis.Options{Prefix: prefix})}
-	logs := &bottest.Screen{}
-	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	e, err := bot.NewEngine(bot.Config{
-		Sessions: store, Cases: store, Archive: store, Outbox: store, Accounts: store, Keys: bottest.Keys(t), Logger: log,
-	}, bottest.DefaultContent(t))
-	if err != nil {
-		t.Fatal(err)
-	}
+	log, logs := bottest.DebugLog()
+	e := bottest.LoggedEngine(t, store, log)
 	d := bot.NewDesk(bot.DeskConfig{Cases: store, Accounts: store, Outbox: store, Engine: e, Keys: bottest.Keys(t), Logger: log})
 	if err := d.AddAccount(context.Background(), "anna", bot.RoleCounsellor, bottest.Password("anna")); err != nil {
 		t.Fatal(err)
