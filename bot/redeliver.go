@@ -161,6 +161,22 @@ func (b *markBatch) has(key, update string) bool {
 	return b.pending[key] == update || b.writing[key] == update
 }
 
+// FlushMarks writes the delivery marks still waiting for their batch. The service calls it
+// when stopping, after its last turn: a mark lost there would make a restarted replica send
+// that reply again if the platform repeats the update.
+func (e *Engine) FlushMarks() {
+	b := e.marks
+	b.mu.Lock()
+	if b.timer != nil {
+		b.timer.Stop()
+	}
+	ready := b.store != nil && len(b.pending) > 0
+	b.mu.Unlock()
+	if ready {
+		b.flush()
+	}
+}
+
 func (b *markBatch) flush() {
 	b.flushing.Lock()
 	defer b.flushing.Unlock()
@@ -168,6 +184,9 @@ func (b *markBatch) flush() {
 	b.writing, b.pending, b.timer = b.pending, map[string]string{}, nil
 	batch := b.writing
 	b.mu.Unlock()
+	if len(batch) == 0 {
+		return // written by a flush just before this one
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if err := b.store.MarkSent(ctx, batch); err != nil {

@@ -54,6 +54,29 @@ func TestRepeatAfterDeliveryIsSilent(t *testing.T) {
 	}
 }
 
+// TestFlushMarksWritesAtOnce: a service stopping flushes the marks still waiting for their
+// batch, so another replica (which here does not wait for a mark at all) finds the reply
+// delivered and stays silent on a repeat.
+func TestFlushMarksWritesAtOnce(t *testing.T) {
+	defer bot.SetMarkWait(0)()
+	e, store := newEngine(t)
+	other := engineOn(t, store, defaultContent(t))
+	s := newStudent(t, e, "en")
+	toCategory(t, s)
+	tap := bot.Inbound{Channel: "test", Key: s.key, UpdateID: "tg:9", Data: buttons(s.last)[0].Data, LangHint: "en"}
+	r, err := e.Handle(context.Background(), tap)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.Delivered(tap, r)
+	e.FlushMarks()
+	again, err := other.Handle(context.Background(), tap)
+	if err != nil || len(again.Messages) != 0 || !again.Repeat {
+		t.Fatalf("repeat on another replica after the flush: %+v, %v; want a silent repeat", again, err)
+	}
+	e.FlushMarks() // nothing waiting: writes nothing, and does not block
+}
+
 // TestOlderRepeatIsSilent: an update older than the conversation's latest is not answered
 // again (later replies followed its own), and does not disturb the latest one's mark.
 func TestOlderRepeatIsSilent(t *testing.T) {

@@ -192,6 +192,7 @@ func runService(cfg config, src contentSource, dev, throwaway bool, log *slog.Lo
 		log.Error("stop grace ran out; cut off", "parts", strings.Join(cut, ", "), "grace", cfg.shutdownGrace.String())
 		return errors.Join(failed, fmt.Errorf("stopped after %s with %s still running (INTAKE_SHUTDOWN_GRACE)", cfg.shutdownGrace, strings.Join(cut, ", ")))
 	}
+	svc.engine.FlushMarks()
 	log.Info("stopped cleanly")
 	fmt.Fprintln(stdout, "intake stopped.")
 	return failed
