@@ -24,6 +24,10 @@ var ErrCodeTaken = errors.New("case code already taken")
 type Lock struct {
 	Key   string
 	Token string
+	// Sure is until when the store knows, by its own clock, that nobody else can hold the
+	// lock (it set the lock's expiry after this moment), so ending the turn before then
+	// needs no ownership check. Zero: always check.
+	Sure time.Time
 }
 
 // SessionStore keeps sessions as opaque sealed bytes. A turn is Lock (which also loads) then

@@ -25,21 +25,6 @@ const (
 // the caller's context has ended.
 const releaseTimeout = time.Second
 
-// lockScript takes the lock and, in the same round trip, loads the session.
-// KEYS: session, lock. ARGV: token, lock TTL in ms.
-// Returns {0} when the lock is held by another turn, {1} when taken and there is no
-// session, {1, session} when taken.
-var lockScript = goredis.NewScript(`
-if not redis.call('SET', KEYS[2], ARGV[1], 'NX', 'PX', ARGV[2]) then
-	return {0}
-end
-local s = redis.call('GET', KEYS[1])
-if s then
-	return {1, s}
-end
-return {1}
-`)
-
 // saveScript stores the session and releases the lock, only while the token holds it.
 // KEYS: session, lock. ARGV: token, session, session TTL in ms. Returns 1 when saved.
 var saveScript = goredis.NewScript(`
@@ -96,22 +81,22 @@ func (s *Store) Lock(ctx context.Context, key string) (bot.Lock, []byte, error) 
 			// Checked first so an ended context costs no round trip.
 			return bot.Lock{}, nil, fmt.Errorf("lock session: %w: %w", bot.ErrBusy, ctx.Err())
 		}
-		res, err := lockScript.Run(ctx, s.c, keys, l.Token, ms(s.lockTTL)).Slice()
+		start := s.now()
+		taken, data, err := s.tryLock(ctx, keys, l.Token)
 		if err != nil {
-			// The script may have run and only its reply been lost: give back the lock
-			// if it is ours, so the conversation does not wait out the lock TTL.
+			// The lock may have been set and only the reply been lost: give it back if it
+			// is ours, so the conversation does not wait out the lock TTL.
 			s.release(ctx, l)
 			if ctx.Err() != nil {
 				return bot.Lock{}, nil, fmt.Errorf("lock session: %w: %w", bot.ErrBusy, ctx.Err())
 			}
 			return bot.Lock{}, nil, fmt.Errorf("lock session: %w", err)
 		}
-		taken, data, err := lockReply(res)
-		if err != nil {
-			s.release(ctx, l)
-			return bot.Lock{}, nil, fmt.Errorf("lock session: %w", err)
-		}
 		if taken {
+			// The lock's expiry was set after start, so until start + TTL it is surely
+			// ours; half of that leaves the other half for the turn's last write to
+			// reach Redis after the check (see sure).
+			l.Sure = start.Add(s.lockTTL / 2)
 			return l, data, nil
 		}
 
@@ -126,26 +111,27 @@ func (s *Store) Lock(ctx context.Context, key string) (bot.Lock, []byte, error) 
 	}
 }
 
-// lockReply decodes lockScript's answer.
-func lockReply(res []any) (taken bool, data []byte, err error) {
-	if len(res) == 0 {
-		return false, nil, errors.New("empty script reply")
+// tryLock sets the lock when it is free and reads the session, in one round trip of two
+// plain commands (a Lua script doing the same costs Redis several times more per call).
+// Redis runs a pipeline's commands in order, so the read comes after the lock is set: when
+// the set succeeded, no other turn can have written the session since, because every
+// writer holds the lock. When it failed the read is discarded.
+func (s *Store) tryLock(ctx context.Context, keys []string, token string) (taken bool, data []byte, err error) {
+	var set *goredis.BoolCmd
+	var get *goredis.StringCmd
+	_, _ = s.c.Pipelined(ctx, func(p goredis.Pipeliner) error {
+		set = p.SetNX(ctx, keys[1], token, s.lockTTL)
+		get = p.Get(ctx, keys[0])
+		return nil
+	})
+	if taken, err = set.Result(); err != nil || !taken {
+		return false, nil, err
 	}
-	flag, ok := res[0].(int64)
-	if !ok {
-		return false, nil, fmt.Errorf("script reply: unexpected %T", res[0])
-	}
-	if flag == 0 {
-		return false, nil, nil
-	}
-	if len(res) < 2 {
+	data, err = get.Bytes()
+	if errors.Is(err, goredis.Nil) {
 		return true, nil, nil
 	}
-	str, ok := res[1].(string)
-	if !ok {
-		return true, nil, fmt.Errorf("script reply: unexpected session %T", res[1])
-	}
-	return true, []byte(str), nil
+	return true, data, err
 }
 
 // release gives back l if it is still held, ignoring failure: the lock expires anyway.
@@ -158,19 +144,59 @@ func (s *Store) release(ctx context.Context, l bot.Lock) {
 // Save stores the session with the idle TTL and releases the lock; bot.ErrLockLost when the
 // lock is no longer held by l's token (nothing is written then).
 func (s *Store) Save(ctx context.Context, l bot.Lock, data []byte) error {
+	keys := s.sessionKeys(l.Key)
+	if s.sure(l) {
+		return s.endSure(ctx, "save session", func(p goredis.Pipeliner) {
+			p.Set(ctx, keys[0], data, s.sessionTTL)
+			p.Del(ctx, keys[1])
+		})
+	}
 	return s.runLocked(ctx, "save session", saveScript, l, data, ms(s.sessionTTL))
 }
 
 // Delete removes the session and releases the lock; bot.ErrLockLost when the lock is no
 // longer held by l's token (nothing is deleted then).
 func (s *Store) Delete(ctx context.Context, l bot.Lock) error {
+	if s.sure(l) {
+		return s.endSure(ctx, "delete session", func(p goredis.Pipeliner) {
+			p.Del(ctx, s.sessionKeys(l.Key)...)
+		})
+	}
 	return s.runLocked(ctx, "delete session", deleteScript, l)
 }
 
 // Unlock releases the lock without writing; bot.ErrLockLost when it is no longer held by
 // l's token.
 func (s *Store) Unlock(ctx context.Context, l bot.Lock) error {
+	if s.sure(l) {
+		return s.endSure(ctx, "unlock session", func(p goredis.Pipeliner) {
+			p.Del(ctx, s.sessionKeys(l.Key)[1])
+		})
+	}
 	return s.runLocked(ctx, "unlock session", unlockScript, l)
+}
+
+// sure reports whether l is still surely held (see bot.Lock.Sure), so the turn may end
+// with plain commands instead of a script that first checks the token. Nearly every turn
+// ends this way: turns take milliseconds and Sure is half the lock TTL away. The other
+// half is the margin for the write to reach Redis after this check; a process stalled
+// longer than that between the two (or a Redis that lost the lock key in a crash, which
+// also loses the writes of that last second) is the case the check would catch — the
+// same bound a lock service with a validity time gives (the Redlock argument).
+func (s *Store) sure(l bot.Lock) bool {
+	return !l.Sure.IsZero() && s.now().Before(l.Sure)
+}
+
+// endSure sends the commands that end a surely held turn in one round trip.
+func (s *Store) endSure(ctx context.Context, op string, cmds func(goredis.Pipeliner)) error {
+	_, err := s.c.Pipelined(ctx, func(p goredis.Pipeliner) error {
+		cmds(p)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("%s: %w", op, err)
+	}
+	return nil
 }
 
 // runLocked runs one of the token-checked session scripts, which answer 1 when the token

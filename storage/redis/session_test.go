@@ -137,7 +137,10 @@ func TestStaleToken(t *testing.T) {
 	c1, prefix := redistest.Client(t)
 	c2 := redistest.Another(t, c1)
 	const lockTTL = 20 * time.Millisecond
-	slow := redis.New(c1, redis.Options{Prefix: prefix, LockTTL: lockTTL})
+	// The slow store's clock moves by the lock TTL only, the least after which Redis may
+	// have let the lock go: the store must no longer be sure of it then.
+	clock := &manualClock{now: time.Now()}
+	slow := redis.New(c1, redis.Options{Prefix: prefix, LockTTL: lockTTL, Now: clock.Now})
 	other := redis.New(c2, redis.Options{Prefix: prefix})
 
 	situations := []struct {
@@ -191,6 +194,7 @@ func TestStaleToken(t *testing.T) {
 					t.Fatalf("lock: %v", err)
 				}
 				redistest.Advance(t, c1, 3*lockTTL)
+				clock.advance(lockTTL)
 				held := sit.after(t, conv)
 
 				if err := op.run(t.Context(), l); !errors.Is(err, bot.ErrLockLost) {

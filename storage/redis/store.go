@@ -48,7 +48,8 @@ type Options struct {
 	// together store in one clock hour; CreateCase refuses more with bot.ErrTooManyCases.
 	// Zero: no cap. See casecap.go.
 	MaxCasesPerHour int
-	// Now is the clock of the cap's hours; time.Now when nil.
+	// Now is the clock of the cap's hours and of how long a lock is surely held (see
+	// Lock); time.Now when nil.
 	Now func() time.Time
 }
 
@@ -60,6 +61,7 @@ type Store struct {
 	prefix     string
 	sessionTTL time.Duration
 	lockTTL    time.Duration
+	now        func() time.Time
 	trips      *tripCounter
 	cases      caseCap
 	// groups remembers the stream consumer groups this Store has made sure of, so a read
@@ -75,9 +77,12 @@ func New(c goredis.UniversalClient, o Options) *Store {
 	if o.LockTTL <= 0 {
 		o.LockTTL = DefaultLockTTL
 	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
 	trips := &tripCounter{}
 	c.AddHook(trips)
-	return &Store{c: c, prefix: o.Prefix, sessionTTL: o.SessionTTL, lockTTL: o.LockTTL, trips: trips, cases: newCaseCap(o)}
+	return &Store{c: c, prefix: o.Prefix, sessionTTL: o.SessionTTL, lockTTL: o.LockTTL, now: o.Now, trips: trips, cases: newCaseCap(o)}
 }
 
 // Open returns a client for a redis:// (or rediss://, unix://) URL or a bare host:port, or
