@@ -174,6 +174,9 @@ func (e *Engine) Handle(ctx context.Context, in Inbound) (Reply, error) {
 	// id is in the returned error too, which the channel logs.
 	id := randomID()
 	log := e.log.With("turn", id)
+	if rid := requestID(ctx); rid != "" {
+		log = log.With("request", rid)
+	}
 	for attempt := 1; ; attempt++ {
 		r, lang, err := e.turnOnce(ctx, in, log)
 		if errors.Is(err, ErrLockLost) && attempt < attempts {

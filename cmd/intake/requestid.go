@@ -23,6 +23,7 @@ func withRequestIDs(h http.Handler, log *slog.Logger) http.Handler {
 		w.Header().Set(requestIDHeader, id)
 		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 		start := time.Now()
+		r = r.WithContext(bot.WithRequestID(r.Context(), id))
 		h.ServeHTTP(rec, r)
 		level := slog.LevelDebug
 		if rec.status >= 500 {

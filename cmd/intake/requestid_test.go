@@ -9,6 +9,11 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"intake/bot"
+	"intake/bot/bottest"
+	"intake/storage/redis"
+	"intake/storage/redis/redistest"
 )
 
 // TestRequestIDs: every request gets its own random id in the response, a failed request
@@ -77,5 +82,30 @@ func TestStreamsEndOnStop(t *testing.T) {
 	got := map[string]bool{<-ended: true, <-ended: true}
 	if !got["/chat/events ended"] || !got["/chat/say finished"] {
 		t.Errorf("got %v: the stream must end on stop, the turn must finish", got)
+	}
+}
+
+// TestRequestIDReachesTheTurn: the log lines of a turn run within a request carry that
+// request's id next to the turn's own, so the id a browser shows finds the turn.
+func TestRequestIDReachesTheTurn(t *testing.T) {
+	c, prefix := redistest.Client(t)
+	log, logs := bottest.DebugLog()
+	e := bottest.LoggedEngine(t, redis.New(c, redis.Options{Prefix: prefix}), log)
+	h := withRequestIDs(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, err := e.Handle(r.Context(), bot.Inbound{Channel: "web", Key: "request-id-test", Open: true}); err != nil {
+			t.Errorf("turn: %v", err)
+		}
+	}), discardLogger())
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/chat/say", nil))
+	id := rec.Header().Get(requestIDHeader)
+	var turnLine string
+	for line := range strings.Lines(logs.String()) {
+		if strings.Contains(line, "turn handled") {
+			turnLine = line
+		}
+	}
+	if id == "" || !strings.Contains(turnLine, "request="+id) || !strings.Contains(turnLine, "turn=") {
+		t.Errorf("the turn's log line lacks the request id %q or its turn id:\n%s", id, logs.String())
 	}
 }
