@@ -155,12 +155,17 @@ func (t *turn) helpMenu(n *flows.Node) error {
 // chooseLanguage asks for one of the full languages.
 func (t *turn) chooseLanguage() error {
 	t.say(msgLanguageChoose, nil)
+	t.attach(t.languageButtons())
+	return nil
+}
+
+// languageButtons offers each full language, named in itself.
+func (t *turn) languageButtons() []Button {
 	var b []Button
 	for _, lang := range locales.Full {
 		b = append(b, Button{Label: languageNames[lang], Data: buttonData(t.s.Seq, kindLanguage, lang)})
 	}
-	t.attach(b)
-	return nil
+	return b
 }
 
 // setLanguage switches the conversation's language and shows the question again in it.

@@ -35,6 +35,9 @@ type turn struct {
 	erase bool
 	// repeated is set when the update was handled before (see repeat).
 	repeated bool
+	// langUnknown is set for a new conversation whose platform gave no language hint: it
+	// is greeted with a choice of language instead of in the default one.
+	langUnknown bool
 	// log is the engine's logger with this turn's random id.
 	log *slog.Logger
 }
@@ -59,7 +62,8 @@ func (t *turn) run() error {
 			t.restart()
 			return t.reclaim(*t.in.Receipt)
 		}
-		return t.greet()
+		t.langUnknown = t.in.LangHint == ""
+		return t.firstContact()
 	}
 	if t.in.UpdateID != "" && t.seen() {
 		return t.repeat() // handled before: at most its reply again
@@ -124,9 +128,13 @@ func (t *turn) pinFlow() error {
 }
 
 // greet opens a fresh conversation: straight into the flow in a full language, or a
-// choice between the full languages for a student we can only greet (German).
+// choice between the full languages for a student we can only greet (German) or whose
+// language we were not told.
 func (t *turn) greet() error {
 	t.restart()
+	if t.langUnknown {
+		return t.chooseAnyLanguage()
+	}
 	if !locales.IsFull(t.s.Lang) {
 		err := t.chooseLanguage()
 		t.privacyFirst()
