@@ -68,7 +68,7 @@ var EngineMessages = []string{
 	msgCaseClaimed, msgCaseFromCounsellor, msgCaseProposal, msgCaseSlotNone, msgCaseBooked,
 	msgCaseDeclined, msgCaseClosed, msgCaseSent, msgCaseNone, msgCaseShow, msgCaseStale,
 	msgCaseBackToMenu, msgCaseThreadStudent, msgCaseThreadCounsellor,
-	msgCrisis, msgCrisisSafe, msgCrisisUnsafe, msgCrisisGlad, msgCrisisCall, msgUrgentButton,
+	msgCrisis, msgCrisisSafe, msgCrisisUnsafe, msgCrisisGlad, msgCrisisCall, msgCrisisCallNoCase, msgUrgentButton,
 	msgReceiptWrong, msgReceiptWait, MsgTextOnly, MsgSlowDown, msgCasesBusy, msgCasesBusyRetry,
 	MsgPrivacy, msgDay, msgDays, msgHour, msgHours, msgMinute, msgMinutes,
 	"form.in_person_ssc", "form.in_person_phs", "form.teams", "form.phone",
@@ -117,7 +117,10 @@ const (
 	msgCrisisUnsafe = "crisis.unsafe"
 	msgCrisisGlad   = "crisis.glad"
 	msgCrisisCall   = "crisis.call"
-	msgUrgentButton = "engine.urgent.button"
+	// msgCrisisCallNoCase is msgCrisisCall before the student sent a report: nobody on
+	// the team sees the conversation yet, and the student must not think otherwise.
+	msgCrisisCallNoCase = "crisis.call_no_case"
+	msgUrgentButton     = "engine.urgent.button"
 
 	// MsgTextOnly is what channels answer to photos, files and voice messages.
 	MsgTextOnly     = "channel.text_only"

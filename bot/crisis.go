@@ -111,9 +111,18 @@ func (t *turn) safety(safe bool) error {
 		t.say(msgCrisisGlad, nil)
 	} else {
 		t.markUrgent(UrgentUnsafe)
-		t.say(msgCrisisCall, t.e.numbersData())
+		t.say(crisisCallID(t.s.CaseCode != ""), t.e.numbersData())
 	}
 	return t.prompt(false)
+}
+
+// crisisCallID is the message for a student who is not safe: it promises that a counsellor
+// sees their report first only when there is a report.
+func crisisCallID(hasCase bool) string {
+	if hasCase {
+		return msgCrisisCall
+	}
+	return msgCrisisCallNoCase
 }
 
 // caseUrgency is every reason a new case is urgent: what the session saw, and the rules on

@@ -158,3 +158,41 @@ func TestCrisisReplySurvivesAFailedTurn(t *testing.T) {
 		t.Fatalf("crisis numbers must come first even on failure:\n%s", texts(r))
 	}
 }
+
+// TestNotSafePromisesOnlyWhatIsTrue: a student who taps "I'm not safe" hears that a
+// counsellor sees their report first only when they sent one; before that, that nobody
+// watches the chat live — also when the message waits behind the rate limit.
+func TestNotSafePromisesOnlyWhatIsTrue(t *testing.T) {
+	e, _ := newEngine(t)
+	cat := e.Content().Catalog
+	numbers := map[string]any{"emergency": "112"}
+	noCase, _ := cat.Text("en", "crisis.call_no_case", numbers)
+	withCase, _ := cat.Text("en", "crisis.call", numbers)
+	if noCase == "" || withCase == "" || noCase == withCase {
+		t.Fatal("both texts must exist and differ")
+	}
+	unsafe := bot.Inbound{Data: "g:unsafe"}
+
+	s := newStudent(t, e, "en")
+	s.open()
+	s.tap("menu.report")
+	if r := s.send(unsafe); r.Messages[0].Text != noCase {
+		t.Errorf("before a report:\n%s\nwant:\n%s", texts(r), noCase)
+	}
+	in := unsafe
+	in.Channel, in.Key, in.LangHint = "test", s.key, "en"
+	if m := e.OverLimit(context.Background(), in, false); len(m) == 0 || m[0].Text != noCase {
+		t.Errorf("held back, before a report: %+v", m)
+	}
+
+	s = newStudent(t, e, "en")
+	s.key += "-reported"
+	handoff(t, s, "He waits for me outside the library every evening.")
+	in.Key = s.key
+	if r := s.send(unsafe); r.Messages[0].Text != withCase {
+		t.Errorf("after the report:\n%s\nwant:\n%s", texts(r), withCase)
+	}
+	if m := e.OverLimit(context.Background(), in, false); len(m) == 0 || m[0].Text != withCase {
+		t.Errorf("held back, after the report: %+v", m)
+	}
+}

@@ -19,6 +19,13 @@ func (t *turn) firstContact() error {
 	if t.in.Data == "" && strings.HasPrefix(text, "/") {
 		name, arg = commandOf(text)
 	}
+	if t.langUnknown && name == "" && text != "" {
+		// Crisis words say which language the student writes: answer in it, at once,
+		// rather than in the default language and then ask.
+		if lang, ok := t.e.Content().Crisis.MatchLanguage(text); ok && locales.IsFull(lang) {
+			t.s.Lang, t.langUnknown = lang, false
+		}
+	}
 	switch name {
 	case CmdStop, CmdForget:
 		// Nothing is stored yet, so there is nothing to greet into: only confirm.
@@ -39,7 +46,7 @@ func (t *turn) firstContact() error {
 		t.sayFirst(msgUrgent, t.e.numbersData())
 	case msgCrisisCall:
 		t.markUrgent(UrgentUnsafe)
-		t.sayFirst(msgCrisisCall, t.e.numbersData())
+		t.sayFirst(crisisCallID(false), t.e.numbersData())
 	}
 	return nil
 }

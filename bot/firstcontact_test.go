@@ -47,7 +47,7 @@ func TestFirstContact(t *testing.T) {
 		hint   string
 		in     bot.Inbound
 		first  bool     // the reply starts with what in says mid-conversation
-		then   string   // "greeting" in hint's language, "choice" of language, "english", or "" (nothing)
+		then   string   // "greeting" in hint's language, "choice" of language, "english", "dutch", or "" (nothing)
 		urgent []string // reasons the session is marked urgent with
 		stored bool
 	}{
@@ -64,7 +64,8 @@ func TestFirstContact(t *testing.T) {
 		{"language named", "", bot.Inbound{Text: "/language English"}, false, "english", nil, true},
 		{"no language hint", "", bot.Inbound{Text: "/start"}, false, "choice", nil, true},
 		{"no language hint, opened", "", bot.Inbound{Open: true}, false, "choice", nil, true},
-		{"no language hint, crisis words", "", bot.Inbound{Text: "I want to kill myself"}, true, "choice", []string{bot.UrgentCrisis}, true},
+		{"no language hint, crisis words", "", bot.Inbound{Text: "I want to kill myself"}, true, "english", []string{bot.UrgentCrisis}, true},
+		{"no language hint, Dutch crisis words", "", bot.Inbound{Text: "hij staat voor mijn deur"}, true, "dutch", []string{bot.UrgentCrisis}, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -73,7 +74,10 @@ func TestFirstContact(t *testing.T) {
 			var want []string
 			if tt.first {
 				refLang := tt.hint
-				if refLang == "" {
+				switch {
+				case tt.then == "english":
+					refLang = "en"
+				case refLang == "":
 					refLang = "nl"
 				}
 				want = append(want, reference(t, refLang, tt.in))
@@ -83,6 +87,8 @@ func TestFirstContact(t *testing.T) {
 				want = append(want, greeting(t, tt.hint)...)
 			case "english":
 				want = append(want, greeting(t, "en")...)
+			case "dutch":
+				want = append(want, greeting(t, "nl")...)
 			case "choice":
 				want = append(want, choice(t)...)
 			}

@@ -50,10 +50,12 @@ func (e *Engine) OverLimit(ctx context.Context, in Inbound, first bool) []Messag
 	if urgent == "" && !first {
 		return nil
 	}
-	lang := e.conversationLang(ctx, in)
+	lang, hasCase := e.conversationOf(ctx, in)
 	var out []Message
 	switch urgent {
 	case "":
+	case msgCrisisCall:
+		out = e.appendText(out, fullLang(lang), crisisCallID(hasCase))
 	case msgCrisis:
 		if m, err := e.crisisReply(e.log, fullLang(lang)); err == nil {
 			out = append(out, m)
@@ -72,12 +74,18 @@ func (e *Engine) OverLimit(ctx context.Context, in Inbound, first bool) []Messag
 // conversationLang is the language of in's conversation, or the one the engine would greet
 // in when it has none (or it cannot be read in time: the student must hear something).
 func (e *Engine) conversationLang(ctx context.Context, in Inbound) string {
+	lang, _ := e.conversationOf(ctx, in)
+	return lang
+}
+
+// conversationOf is conversationLang, and whether the conversation has sent a report.
+func (e *Engine) conversationOf(ctx context.Context, in Inbound) (lang string, hasCase bool) {
 	sctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
 	if s, err := e.Session(sctx, in.Key); err == nil && s != nil && s.Lang != "" {
-		return s.Lang
+		return s.Lang, s.CaseCode != ""
 	}
-	return resolveLang(in.LangHint)
+	return resolveLang(in.LangHint), false
 }
 
 // fullLang is lang when a whole conversation runs in it, else English: a student we only

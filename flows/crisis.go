@@ -250,6 +250,20 @@ func (c *Crisis) Match(text string) bool {
 	return c.matcher().find(text).phrase != nil
 }
 
+// MatchLanguage is Match that also tells the language of the list the phrase was found in:
+// a hint of the student's language when nothing else tells it. A phrase can read the same
+// in two languages; the hint is then one of them.
+func (c *Crisis) MatchLanguage(text string) (lang string, ok bool) {
+	if c == nil {
+		return "", false
+	}
+	p := c.matcher().find(text).phrase
+	if p == nil {
+		return "", false
+	}
+	return p.lang, true
+}
+
 // matcher returns the compiled phrases; a Crisis not made by ParseCrisis is compiled on
 // each call, which is correct but slow.
 func (c *Crisis) matcher() *crisisMatcher {

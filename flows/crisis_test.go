@@ -481,3 +481,36 @@ func TestDefaultCrisisWindowsLineEnds(t *testing.T) {
 		}
 	}
 }
+
+// MatchLanguage tells the language of the list a phrase is in: the engine uses it to
+// answer a student whose platform gave no language in the language they wrote in.
+func TestCrisisMatchLanguage(t *testing.T) {
+	c := defaultCrisis(t)
+	for _, tt := range []struct{ text, lang string }{
+		{"ik wil niet meer leven", "nl"},
+		{"hij staat voor mijn deur", "nl"},
+		{"I want to kill myself", "en"},
+		{"someone is following me right now", "en"},
+		{"this exam killed me", ""},
+		{"", ""},
+	} {
+		lang, ok := c.MatchLanguage(tt.text)
+		if lang != tt.lang || ok != (tt.lang != "") {
+			t.Errorf("MatchLanguage(%q) = %q, %v; want %q", tt.text, lang, ok, tt.lang)
+		}
+	}
+	// Over the shipped examples the hint is nearly always right; a phrase that reads the
+	// same in both lists ("suïcid*", "suicid*") may name the other language.
+	right, all := 0, 0
+	for _, lang := range crisisLangs {
+		for _, ex := range c.Triggers[lang] {
+			all++
+			if got, _ := c.MatchLanguage(ex.Text); got == lang {
+				right++
+			}
+		}
+	}
+	if right < all*95/100 {
+		t.Errorf("the language of %d of %d trigger examples is right, want at least 95%%", right, all)
+	}
+}

@@ -79,6 +79,7 @@ type fuzzyWord struct {
 // cphrase is one compiled phrase or exception.
 type cphrase struct {
 	text  string // as written
+	lang  string // the list it is in
 	pos   Pos
 	words []int32 // word ids, in order
 }
@@ -142,7 +143,7 @@ func compileCrisis(c *Crisis) *crisisMatcher {
 					continue
 				}
 				seen[key] = p.Pos
-				cp := cphrase{text: p.Text, pos: p.Pos}
+				cp := cphrase{text: p.Text, lang: lang, pos: p.Pos}
 				for _, w := range words {
 					cp.words = append(cp.words, intern(w))
 				}
