@@ -3,6 +3,7 @@ package discord
 import (
 	"context"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/bwmarrin/discordgo"
@@ -21,35 +22,51 @@ const ackTimeout = discordgo.InteractionDeadline
 // onMessage handles a message the bot can see: a student's DM. It reads the author's id
 // and bot flag, the DM channel id, the message id and the text, nothing else about them.
 func (c *Channel) onMessage(_ *discordgo.Session, m *discordgo.MessageCreate) {
-	c.safely("message", func() {
+	var b beforeTurn
+	c.guard("message", &b, func() {
 		if m.Message == nil || m.GuildID != "" || m.Author == nil || m.Author.Bot || m.Author.System {
 			return // guild messages are not for the bot; its own DMs come back as events too
 		}
 		if m.Type != discordgo.MessageTypeDefault && m.Type != discordgo.MessageTypeReply {
 			return // system messages (pins, calls)
 		}
-		in := bot.Inbound{
+		b.in = bot.Inbound{
 			Channel:  Name,
-			Key:      c.names.Key(Name, m.Author.ID),
 			UpdateID: "dc:" + m.ID,
 			Text:     m.Content,
 			Reply:    bot.Address{Outbox: Name, To: m.ChannelID},
 		}
+		b.in.Key = c.names.Key(Name, m.Author.ID)
+		in := b.in
 		// Attachments are never downloaded: their metadata can identify the student.
 		notText := len(m.Attachments) > 0 || len(m.StickerItems) > 0 || len(m.MessageSnapshots) > 0 || m.Poll != nil
-		c.admit(in, func() {
-			c.safely("message turn", func() { c.textTurn(in, notText) })
+		c.admit(&b, func() {
+			lb := beforeTurn{in: in, inLane: true}
+			c.guard("message turn", &lb, func() { c.textTurn(&lb, notText) })
 		})
 	})
 }
 
-// admit queues f, the turn of in, on the conversation's lane under its rate. Over the rate
-// the turn is held back and runs when the conversation has a token again (up to
-// limit.Backlog of them; more are dropped): losing a student's words is worse than
-// answering late. The student hears at once what cannot wait: the 24/7 numbers when in
-// asks for help in danger, and, the first time, that they are going too fast.
-func (c *Channel) admit(in bot.Inbound, f func()) limit.Admission {
-	admitted, first := c.lanes.Admit(in.Key, f)
+// admit queues f, the turn of b.in, on the conversation's lane under its rate, and sets
+// b.passed when it is queued. Over the rate the turn is held back and runs when the
+// conversation has a token again (up to limit.Backlog of them; more are dropped): losing a
+// student's words is worse than answering late. An event that asks for help in danger is
+// never dropped for the rate (limit.UrgentBacklog more may wait), so its turn marks the
+// conversation urgent for the counsellors. The student hears at once what cannot wait: the
+// 24/7 numbers when the event asks for help in danger, and, the first time, that they are
+// going too fast.
+func (c *Channel) admit(b *beforeTurn, f func()) limit.Admission {
+	in := b.in
+	if f := beforeAdmit.Load(); f != nil {
+		(*f)(in)
+	}
+	urgent := c.engine.Urgent(in)
+	admit := c.lanes.Admit
+	if urgent {
+		admit = c.lanes.AdmitUrgent
+	}
+	admitted, first := admit(in.Key, f)
+	b.passed = admitted != limit.Dropped
 	if admitted == limit.Now {
 		return admitted
 	}
@@ -57,7 +74,7 @@ func (c *Channel) admit(in bot.Inbound, f func()) limit.Admission {
 	if admitted == limit.Dropped {
 		c.log.Warn("event dropped: the conversation is over its rate and its backlog is full")
 	}
-	if first || c.engine.Urgent(in) {
+	if first || urgent {
 		c.lanes.Priority(in.Key, func() {
 			c.safely("over limit", func() { c.overLimit(in, first) })
 		})
@@ -76,11 +93,14 @@ func (c *Channel) overLimit(in bot.Inbound, first bool) {
 }
 
 // textTurn answers typed text; notText says the message also carried something else.
-func (c *Channel) textTurn(in bot.Inbound, notText bool) {
+// b.passed is set once a reply is on its way.
+func (c *Channel) textTurn(b *beforeTurn, notText bool) {
+	in := b.in
 	ctx, cancel := context.WithTimeout(context.Background(), turnTimeout)
 	defer cancel()
 	defer c.turnFinished()
 	if notText {
+		b.passed = strings.TrimSpace(in.Text) == "" // then this is the whole answer
 		c.sayTextOnly(ctx, in)
 	}
 	if strings.TrimSpace(in.Text) == "" {
@@ -89,7 +109,67 @@ func (c *Channel) textTurn(in bot.Inbound, notText bool) {
 	if err := c.rest.ChannelTyping(in.Reply.To, discordgo.WithContext(ctx)); err != nil {
 		c.log.Debug("typing indicator not shown", "err", errorKind(err))
 	}
+	b.passed = true
 	c.turn(ctx, in, nil)
+}
+
+// beforeTurn is what the channel knows of a student's event while it reads and queues it,
+// up to its turn, so that a panic on the way still answers the student (see guard): an
+// event lost with only a log line would leave them waiting for an answer that never comes,
+// perhaps in danger.
+type beforeTurn struct {
+	in bot.Inbound // as far as read: Reply.To once the DM channel is known
+	// passed is set once the event went on (queued, or its turn or reply began): from then
+	// on its answer comes from there, and a panic is only logged.
+	passed bool
+	// inLane: the stage runs in the conversation's lane, where the answer may be sent at
+	// once; elsewhere (the gateway's read loop) it is queued on the lane.
+	inLane bool
+}
+
+// beforeAdmit lets tests make the event handler panic just before it queues a student's
+// turn; unset otherwise.
+var beforeAdmit atomic.Pointer[func(bot.Inbound)]
+
+// guard runs f, a stage of a student's event before its turn, like safely: a panic is
+// logged by kind and place, never by value. Unless the event had gone on, the student is
+// then told that something went wrong (failedBeforeTurn), when their DM channel is known.
+func (c *Channel) guard(what string, b *beforeTurn, f func()) {
+	defer func() {
+		p := recover()
+		if p == nil {
+			return
+		}
+		tell := b.in.Reply.To != "" && !b.passed
+		c.log.Error("panic recovered", "in", what, "student_told", tell,
+			"panic", bot.PanicKind(p), "stack", bot.PanicStack())
+		if !tell {
+			return
+		}
+		in := b.in
+		if b.inLane {
+			c.safely("failure notice", func() { c.failedBeforeTurn(in) })
+			return
+		}
+		key := in.Key
+		if key == "" { // the panic came before the conversation was known
+			key = "dm:" + in.Reply.To
+		}
+		if !c.lanes.Priority(key, func() { c.safely("failure notice", func() { c.failedBeforeTurn(in) }) }) {
+			c.log.Warn("student not told of a failed event: the lanes are closed or too much is waiting")
+		}
+	}()
+	f()
+}
+
+// failedBeforeTurn tells a student that their event could not be handled: the engine's
+// calm error, after the 24/7 numbers when the event asked for help in danger.
+func (c *Channel) failedBeforeTurn(in bot.Inbound) {
+	ctx, cancel := context.WithTimeout(context.Background(), turnTimeout)
+	defer cancel()
+	if err := c.send(ctx, in.Reply.To, c.engine.FailedBeforeTurn(ctx, in)); err != nil {
+		c.log.Warn("failure notice not delivered", "err", err)
+	}
 }
 
 // turn runs one turn and sends its reply. first, when set, takes the first message part
@@ -156,14 +236,15 @@ func (c *Channel) sayTextOnly(ctx context.Context, in bot.Inbound) {
 // onInteraction handles a button press or slash command: a student's in a DM, or a
 // counsellor's Claim in the counsellor channel.
 func (c *Channel) onInteraction(_ *discordgo.Session, ev *discordgo.InteractionCreate) {
-	c.safely("interaction", func() {
+	var b beforeTurn // a student's; a counsellor's claim is answered by the claim itself
+	c.guard("interaction", &b, func() {
 		if ev.Interaction == nil {
 			return
 		}
 		i := ev.Interaction
 		switch {
 		case i.GuildID == "" && i.User != nil:
-			c.dmInteraction(i)
+			c.dmInteraction(&b, i)
 		case i.GuildID != "" && i.Member != nil && i.Member.User != nil:
 			c.guildInteraction(i)
 		}
@@ -171,20 +252,21 @@ func (c *Channel) onInteraction(_ *discordgo.Session, ev *discordgo.InteractionC
 }
 
 // dmInteraction answers at once (Discord's 3-second rule), then queues the turn on the
-// conversation's lane behind that answer.
-func (c *Channel) dmInteraction(i *discordgo.Interaction) {
-	in := bot.Inbound{
+// conversation's lane behind that answer. b follows the event up to its turn (guard).
+func (c *Channel) dmInteraction(b *beforeTurn, i *discordgo.Interaction) {
+	b.in = bot.Inbound{
 		Channel:  Name,
-		Key:      c.names.Key(Name, i.User.ID),
 		UpdateID: "dc:" + i.ID,
 		LangHint: string(i.Locale),
 		Reply:    bot.Address{Outbox: Name, To: i.ChannelID},
 	}
+	b.in.Key = c.names.Key(Name, i.User.ID)
 	switch i.Type {
 	case discordgo.InteractionMessageComponent:
-		in.Data = i.MessageComponentData().CustomID
+		b.in.Data = i.MessageComponentData().CustomID
+		in := b.in
 		acked := c.respond(i, pressed(i.Message, in.Data))
-		c.admit(in, func() {
+		c.admit(b, func() {
 			<-acked
 			c.safely("button turn", func() {
 				ctx, cancel := context.WithTimeout(context.Background(), turnTimeout)
@@ -194,9 +276,10 @@ func (c *Channel) dmInteraction(i *discordgo.Interaction) {
 			})
 		})
 	case discordgo.InteractionApplicationCommand:
-		in.Text = "/" + i.ApplicationCommandData().Name
+		b.in.Text = "/" + i.ApplicationCommandData().Name
+		in := b.in
 		acked := c.respond(i, &discordgo.InteractionResponse{Type: discordgo.InteractionResponseDeferredChannelMessageWithSource})
-		admitted := c.admit(in, func() {
+		admitted := c.admit(b, func() {
 			ok := <-acked
 			c.safely("command turn", func() {
 				ctx, cancel := context.WithTimeout(context.Background(), turnTimeout)

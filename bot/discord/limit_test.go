@@ -1,6 +1,7 @@
 package discord_test
 
 import (
+	"context"
 	"fmt"
 	"regexp"
 	"slices"
@@ -9,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"intake/bot"
 	"intake/bot/discord"
 	"intake/bot/limit"
 	"intake/bot/limit/limittest"
@@ -59,9 +61,10 @@ func seq(from, to int, skip ...int) []int {
 
 // TestFloodIsHeldNotLost: two students each send 50 DMs in one burst while the clock of
 // the rate limit stands still: the first ten of each are answered at once and in order,
-// each gets exactly one slow-down notice, crisis words get the numbers at once (held back
-// or over the backlog), and a third student is answered meanwhile. When the clock moves,
-// the twenty held back are answered in order and the rest never run.
+// each gets exactly one slow-down notice, crisis words get the numbers at once (held back,
+// or beyond the backlog), and a third student is answered meanwhile. When the clock moves,
+// the twenty held back are answered in order, so is the crisis beyond the backlog, and the
+// rest never run.
 func TestFloodIsHeldNotLost(t *testing.T) {
 	w := newWorld(t)
 	clock := limittest.NewClock(time.Now())
@@ -80,7 +83,7 @@ func TestFloodIsHeldNotLost(t *testing.T) {
 	for i := 1; i <= 50; i++ {
 		for _, s := range []*student{a, b} {
 			text := fmt.Sprintf("/m%02d", i)
-			if s == a && i == 40 || s == b && i == 15 { // A's crisis words are dropped, B's held
+			if s == a && i == 40 || s == b && i == 15 { // A's crisis words beyond the backlog, B's in it
 				text = crisisText
 			}
 			w.f.dispatch("MESSAGE_CREATE", s.message(text))
@@ -128,10 +131,62 @@ func TestFloodIsHeldNotLost(t *testing.T) {
 			t.Errorf("%s got the slow-down notice %d times, want exactly once", s.dm, n)
 		}
 	}
-	if n := w.countIn(a.dm, crisisReply); n != 1 {
-		t.Errorf("A's crisis words over the backlog: the numbers came %d times, want once", n)
+	if n := w.countIn(a.dm, crisisReply); n != 2 {
+		t.Errorf("A's crisis words beyond the backlog: the numbers came %d times, want at once and with the turn", n)
 	}
 	if n := w.countIn(b.dm, crisisReply); n != 2 {
 		t.Errorf("B's crisis words, held back: the numbers came %d times, want at once and with the turn", n)
+	}
+}
+
+// TestCrisisBeyondTheBacklogRuns: a student who handed in a report floods the bot until
+// their backlog is full, and then writes crisis words. The message is not dropped: the 24/7
+// numbers come at once, and when its turn comes it runs like any crisis turn: the
+// conversation and the open case are marked urgent, so the counsellors see it at the top
+// of their queue, and the student gets the numbers with the turn's reply.
+func TestCrisisBeyondTheBacklogRuns(t *testing.T) {
+	w := newWorld(t)
+	clock := limittest.NewClock(time.Now())
+	c := w.channel(w.config("replica-1"), w.deps(nil))
+	// The production backlog; a burst with room for the intake before the flood.
+	rate := limit.Rate{Burst: 15, Every: limit.PerConversation.Every}
+	discord.SetLanes(c, limit.LanesConfig{Rate: rate, Clock: clock})
+	w.run(c)
+	waitFor(t, "the gateway connection", func() bool { return discord.GatewayOpen(c) && w.f.connections() == 1 })
+	s := w.student("200000000000000111", "600000000000000211")
+	code := s.intake()
+	ctx := context.Background()
+	if n, err := w.desk.Notice(ctx, code); err != nil || len(n.Urgent) > 0 {
+		t.Fatalf("the case is urgent before the crisis words (err %v)", err)
+	}
+	clock.Advance(time.Hour) // the whole burst again
+
+	total := rate.Burst + limit.Backlog // run at once, or held back: the backlog is full
+	for i := 1; i <= total; i++ {
+		w.f.dispatch("MESSAGE_CREATE", s.message(fmt.Sprintf("/m%02d", i)))
+	}
+	w.f.dispatch("MESSAGE_CREATE", s.message(crisisText))
+	waitFor(t, "the first answers and the numbers at once", func() bool {
+		return len(w.answeredInOrder(s.dm)) >= rate.Burst && w.countIn(s.dm, crisisReply) >= 1
+	})
+
+	// Time passes: the held messages run, one token at a time, and then the crisis turn.
+	for i := 0; len(w.answeredInOrder(s.dm)) < total || w.countIn(s.dm, crisisReply) < 2; i++ {
+		if i == 200 {
+			t.Fatalf("the crisis words never got their turn: answered %v, the numbers came %d times (want at once and with the turn)",
+				w.answeredInOrder(s.dm), w.countIn(s.dm, crisisReply))
+		}
+		clock.Advance(time.Minute)
+		time.Sleep(50 * time.Millisecond) // let the lane take its token
+	}
+	if got := w.answeredInOrder(s.dm); !slices.Equal(got, seq(1, total)) {
+		t.Errorf("answered %v, want 1..%d in order", got, total)
+	}
+	sess, err := w.engine.Session(ctx, w.names.Key(discord.Name, s.id))
+	if err != nil || sess == nil || !slices.Contains(sess.Urgent, bot.UrgentCrisis) {
+		t.Errorf("the conversation is not marked urgent after the crisis turn (err %v)", err)
+	}
+	if n, err := w.desk.Notice(ctx, code); err != nil || !slices.Contains(n.Urgent, bot.UrgentCrisis) {
+		t.Errorf("the case is not marked urgent for the counsellors after the crisis turn (err %v)", err)
 	}
 }

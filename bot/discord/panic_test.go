@@ -18,8 +18,10 @@ const (
 )
 
 // TestPanicsLeakNothing: a turn that panics while the student's story is being stored
-// answers them calmly with the emergency number, and a panic in the channel after a turn
-// is logged and the next message is served. Each panic's value holds the student's
+// answers them calmly with the emergency number, a panic in the channel after a turn is
+// logged and the next message is served, and a panic in the event handler before the turn
+// still answers the student: the 24/7 numbers for their crisis words, then the calm error.
+// Each panic's value holds the student's
 // Discord id, DM channel, username, names, phone number, story and an IP address; none of
 // them (nor its SHA-256) is in the debug log, in what the student is sent after the
 // panic, or in Redis.
@@ -71,7 +73,31 @@ func TestPanicsLeakNothing(t *testing.T) {
 		t.Errorf("no answer after the panic: %q", r.texts)
 	}
 
-	for _, want := range []string{"turn panicked", "panic recovered"} {
+	// The event handler panics before the turn of crisis words is queued.
+	discord.SetBeforeAdmit(t, func(text string) {
+		if text == crisisText {
+			panic(canaries.Panic())
+		}
+	})
+	before := len(w.postsTo(s.dm))
+	w.f.dispatch("MESSAGE_CREATE", s.message(crisisText))
+	var told []string
+	waitFor(t, "an answer to the message lost to a panic", func() bool {
+		told = nil
+		for _, p := range w.postsTo(s.dm)[before:] {
+			told = append(told, content(p))
+		}
+		return len(told) >= 2
+	})
+	if !strings.Contains(told[0], crisisReply) || !strings.Contains(told[1], w.en("engine.error")) {
+		t.Errorf("after a panic before the turn of crisis words the student was sent %q, want the numbers, then the calm error", told)
+	}
+	canaries.Check(t, "what the student was sent after the panic before the turn", strings.Join(told, "\n"))
+	if r := s.say("hello again"); len(r.texts) == 0 {
+		t.Error("not served after the panic before the turn")
+	}
+
+	for _, want := range []string{"turn panicked", "panic recovered", "student_told=true"} {
 		if !strings.Contains(w.logs.String(), want) {
 			t.Errorf("%q not logged", want)
 		}

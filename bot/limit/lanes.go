@@ -10,8 +10,19 @@ import (
 // is worse than answering late, so a flustered student who sends a story in twenty pieces,
 // or taps a button again and again, loses nothing; twenty is also at most twenty seconds
 // of waiting, so a reply still belongs to what they wrote, and it bounds what a flooding
-// account can make this process hold: PerConversation.Burst + Backlog messages.
+// account can make this process hold: PerConversation.Burst + Backlog messages (and
+// UrgentBacklog more that ask for help in danger).
 const Backlog = 20
+
+// UrgentBacklog is how many messages that ask for help in danger a conversation may have
+// waiting beyond Backlog (see AdmitUrgent). Such a message must never be lost to the rate:
+// the student gets the 24/7 numbers at once anyway, but only its turn marks the
+// conversation and its case urgent, so that a counsellor sees it. One urgent turn is enough
+// for that (marking is idempotent); a few more keep the words of a student who writes
+// their crisis in several pieces while flooding. Five waits at most five more seconds
+// behind the backlog and bounds what a script sending crisis words without end can make
+// this process hold: PerConversation.Burst + Backlog + UrgentBacklog messages.
+const UrgentBacklog = 5
 
 // maxPriority bounds the priority work waiting per conversation: the notice that it is
 // over its rate and the crisis numbers, at most one of each at a time.
@@ -26,8 +37,9 @@ const (
 	// Held: the conversation is over its rate; the message is queued and runs when a
 	// token comes back.
 	Held
-	// Dropped: the conversation is over its rate and its backlog is full (or the lanes
-	// are closed); the message is not queued.
+	// Dropped: the conversation is over its rate and its backlog is full (for a message
+	// admitted as urgent: the urgent backlog beyond it too), or the lanes are closed; the
+	// message is not queued.
 	Dropped
 )
 
@@ -59,6 +71,9 @@ type LanesConfig struct {
 	// Backlog is how many messages over the rate each conversation may have waiting
 	// (Backlog); negative: none.
 	Backlog int
+	// UrgentBacklog is how many messages admitted as urgent may wait beyond Backlog
+	// (UrgentBacklog); negative: none.
+	UrgentBacklog int
 	// Parallel bounds how much work runs at once over all conversations (0: no bound).
 	// A conversation waiting for a token does not count.
 	Parallel int
@@ -73,12 +88,14 @@ type LanesConfig struct {
 // interleaving, but not keep their order.
 //
 // A conversation over its rate has its messages held back, up to the backlog, and run in
-// order as its tokens come back; beyond the backlog they are dropped. Priority work of a
-// conversation (telling the student to slow down, the crisis numbers) runs before its
-// held messages, without waiting for a token.
+// order as its tokens come back; beyond the backlog they are dropped, except a message
+// that asks for help in danger, which has a small backlog of its own on top (AdmitUrgent).
+// Priority work of a conversation (telling the student to slow down, the crisis numbers)
+// runs before its held messages, without waiting for a token.
 type Lanes struct {
 	rate    *Limiter
 	backlog int
+	urgent  int // how many urgent messages may wait beyond the backlog
 	clock   Clock
 	slots   chan struct{} // nil: no bound
 
@@ -110,11 +127,17 @@ func NewLanes(cfg LanesConfig) *Lanes {
 	case cfg.Backlog < 0:
 		cfg.Backlog = 0
 	}
+	switch {
+	case cfg.UrgentBacklog == 0:
+		cfg.UrgentBacklog = UrgentBacklog
+	case cfg.UrgentBacklog < 0:
+		cfg.UrgentBacklog = 0
+	}
 	if cfg.Clock == nil {
 		cfg.Clock = realClock{}
 	}
 	l := &Lanes{
-		rate: New(cfg.Rate, cfg.MaxKeys), backlog: cfg.Backlog, clock: cfg.Clock,
+		rate: New(cfg.Rate, cfg.MaxKeys), backlog: cfg.Backlog, urgent: cfg.UrgentBacklog, clock: cfg.Clock,
 		lanes: map[id]*lane{}, closing: make(chan struct{}),
 	}
 	if cfg.Parallel > 0 {
@@ -132,6 +155,20 @@ func (l *Lanes) maxQueued() int { return l.rate.rate.Burst + l.backlog }
 // the first message held or dropped since the conversation's rate limit last cleared (its
 // bucket was full again): the moment to tell the student, once.
 func (l *Lanes) Admit(key string, run func()) (a Admission, first bool) {
+	return l.admit(key, 0, run)
+}
+
+// AdmitUrgent is Admit for a message that asks for help in danger: where Admit would drop
+// it because the conversation's backlog is full, it is still held, in its place in the
+// conversation's order, as long as fewer than the urgent backlog wait beyond the backlog.
+// Only a flood of such messages beyond that is dropped. Every other message stays bounded
+// by the backlog alone, so the urgent room is left for urgent messages.
+func (l *Lanes) AdmitUrgent(key string, run func()) (a Admission, first bool) {
+	return l.admit(key, l.urgent, run)
+}
+
+// admit is Admit with extra room beyond the bounds of what is queued and held.
+func (l *Lanes) admit(key string, extra int, run func()) (a Admission, first bool) {
 	k := l.rate.id(key)
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -143,14 +180,14 @@ func (l *Lanes) Admit(key string, run func()) (a Admission, first bool) {
 		// Nothing is held back: the message may run now, if it has a token.
 		var ok bool
 		if ok, first = l.rate.take(k, l.clock.Now()); ok {
-			if ln != nil && len(ln.jobs) >= l.maxQueued() {
+			if ln != nil && len(ln.jobs) >= l.maxQueued()+extra {
 				return Dropped, false // turns slower than the rate piled up
 			}
 			l.push(k, job{run: run})
 			return Now, false
 		}
 	}
-	if l.backlog == 0 || (ln != nil && ln.held >= l.backlog) {
+	if room := l.backlog + extra; room == 0 || (ln != nil && ln.held >= room) {
 		return Dropped, first
 	}
 	ln = l.push(k, job{run: run, held: true})

@@ -59,35 +59,49 @@ func names(prefix string, from, to int) []string {
 }
 
 // TestLanesAdmission: what a burst of messages from one conversation gets, message by
-// message, while the clock stands still.
+// message, while the clock stands still. Messages that ask for help in danger are admitted
+// with AdmitUrgent: they have room of their own beyond the backlog, other messages do not.
 func TestLanesAdmission(t *testing.T) {
 	rate := limit.Rate{Burst: 3, Every: time.Second}
+	const N, H, D = limit.Now, limit.Held, limit.Dropped
 	cases := []struct {
-		name    string
-		backlog int
-		sent    int
-		want    []limit.Admission
-		first   int // the message that is first over the limit (1-based; 0: none)
+		name          string
+		backlog       int
+		urgentBacklog int
+		urgent        []int // the messages admitted as urgent (1-based)
+		want          []limit.Admission
+		first         int // the message that is first over the limit (1-based; 0: none)
 	}{
-		{"within the burst", 2, 3, []limit.Admission{limit.Now, limit.Now, limit.Now}, 0},
-		{"held, then dropped beyond the backlog", 2, 7,
-			[]limit.Admission{limit.Now, limit.Now, limit.Now, limit.Held, limit.Held, limit.Dropped, limit.Dropped}, 4},
-		{"no backlog: dropped at once", -1, 5,
-			[]limit.Admission{limit.Now, limit.Now, limit.Now, limit.Dropped, limit.Dropped}, 4},
+		{"within the burst", 2, 0, nil, []limit.Admission{N, N, N}, 0},
+		{"held, then dropped beyond the backlog", 2, 0, nil, []limit.Admission{N, N, N, H, H, D, D}, 4},
+		{"no backlog: dropped at once", -1, 0, nil, []limit.Admission{N, N, N, D, D}, 4},
+		{"urgent within the backlog: held like any", 2, 2, []int{4}, []limit.Admission{N, N, N, H, H, D}, 4},
+		{"urgent beyond a full backlog: held, the next plain one dropped", 2, 2, []int{6, 8},
+			[]limit.Admission{N, N, N, H, H, H, D, H, D}, 4},
+		{"a flood of urgent messages: bounded by the urgent backlog", 2, 2, []int{4, 5, 6, 7, 8},
+			[]limit.Admission{N, N, N, H, H, H, H, D}, 4},
+		{"urgent first over the limit", 2, 2, []int{4}, []limit.Admission{N, N, N, H}, 4},
+		{"no backlog: only urgent messages held", -1, 1, []int{5, 6}, []limit.Admission{N, N, N, D, H, D}, 4},
+		{"no urgent backlog: urgent dropped beyond the backlog", 2, -1, []int{6}, []limit.Admission{N, N, N, H, H, D}, 4},
+		{"the default urgent backlog", 1, 0, seq(5, 11), []limit.Admission{N, N, N, H, H, H, H, H, H, D}, 4},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			clock := limittest.NewClock(t0)
 			block := make(chan struct{}) // the first job runs until the test ends
-			l := limit.NewLanes(limit.LanesConfig{Rate: rate, Backlog: c.backlog, Clock: clock})
+			l := limit.NewLanes(limit.LanesConfig{Rate: rate, Backlog: c.backlog, UrgentBacklog: c.urgentBacklog, Clock: clock})
 			defer l.Close()
 			defer close(block)
-			for i := 1; i <= c.sent; i++ {
+			for i := 1; i <= len(c.want); i++ {
 				run := func() {}
 				if i == 1 {
 					run = func() { <-block }
 				}
-				a, first := l.Admit("student", run)
+				admit := l.Admit
+				if slices.Contains(c.urgent, i) {
+					admit = l.AdmitUrgent
+				}
+				a, first := admit("student", run)
 				if a != c.want[i-1] {
 					t.Errorf("message %d: %v, want %v", i, a, c.want[i-1])
 				}
@@ -96,6 +110,36 @@ func TestLanesAdmission(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestLanesUrgentBehindSlowTurns: when turns slower than the rate piled up a full queue,
+// a plain message is dropped but an urgent one still queued, up to the urgent backlog.
+func TestLanesUrgentBehindSlowTurns(t *testing.T) {
+	clock := limittest.NewClock(t0)
+	l := limit.NewLanes(limit.LanesConfig{Rate: limit.Rate{Burst: 5, Every: time.Second}, Backlog: 1, UrgentBacklog: 1, Clock: clock})
+	defer l.Close()
+	block, started := make(chan struct{}), make(chan struct{})
+	defer close(block)
+	l.Admit("student", func() { close(started); <-block })
+	<-started
+	var got []limit.Admission
+	admit := func(f func(string, func()) (limit.Admission, bool)) {
+		a, _ := f("student", func() {})
+		got = append(got, a)
+	}
+	for range 4 {
+		admit(l.Admit) // four wait behind the slow first turn
+	}
+	clock.Advance(time.Hour) // the bucket is full again: five more have tokens
+	admit(l.Admit)
+	admit(l.Admit)       // six wait: burst + backlog
+	admit(l.Admit)       // dropped: the queue is full
+	admit(l.AdmitUrgent) // queued in the urgent room
+	admit(l.AdmitUrgent) // dropped: the urgent room is taken too
+	want := []limit.Admission{limit.Now, limit.Now, limit.Now, limit.Now, limit.Now, limit.Now, limit.Dropped, limit.Now, limit.Dropped}
+	if !slices.Equal(got, want) {
+		t.Fatalf("admissions %v, want %v", got, want)
 	}
 }
 
@@ -185,6 +229,14 @@ func TestLanesQueueIsNotLimited(t *testing.T) {
 	if accepted != 2 { // burst + backlog waiting at most
 		t.Errorf("%d of 5 accepted behind a running claim, want 2", accepted)
 	}
+}
+
+func seq(from, to int) []int {
+	var out []int
+	for i := from; i <= to; i++ {
+		out = append(out, i)
+	}
+	return out
 }
 
 func filter(s []string, prefix string) []string {
