@@ -10,9 +10,11 @@ func HandleNow(c *Channel, u *models.Update) bool {
 	if !ok {
 		return false
 	}
+	var b beforeTurn
 	if student {
-		_ = c.peek(u, chat) // the rate limit's view of the update must hold for any update too
+		// The rate limit's view of the update must hold for any update too.
+		b = beforeTurn{chat: chat, in: c.peek(u, chat)}
 	}
-	c.handle(u)
+	c.handle(u, b)
 	return true
 }

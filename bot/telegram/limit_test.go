@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"intake/bot"
 	"intake/bot/limit"
 	"intake/bot/limit/limittest"
 	"intake/bot/telegram"
@@ -70,21 +71,22 @@ func seq(from, to int, skip ...int) []int {
 // TestFloodIsHeldNotLost: two students each send 50 messages in one burst, while the
 // clock of the rate limit stands still. Each gets the first ten answered at once and in
 // order, exactly one polite slow-down notice, and crisis words answered with the numbers at
-// once, whether that message is held back or over the backlog. A third student is
+// once, whether that message is held back or beyond the backlog. A third student is
 // answered at once meanwhile. When the clock moves, the twenty held back are answered, in
-// order; none is lost, and the rest, over the backlog, never run.
+// order, and so are the crisis words beyond the backlog; none is lost, and the rest, over
+// the backlog, never run.
 func TestFloodIsHeldNotLost(t *testing.T) {
 	clock := limittest.NewClock(time.Now())
 	w := newWorld(t)
 	telegram.SetLanes(t, limit.LanesConfig{Clock: clock}) // the production rate and backlog
 	w.replica("r1")
-	a, b, calm := w.student(7001, "en"), w.student(7002, "en"), w.student(7003, "en")
+	a, b, calm := w.student(918273661, "en"), w.student(918273662, "en"), w.student(918273663, "en")
 	a.say("/start", greeting)
 	b.say("/start", greeting)
 	clock.Advance(time.Minute) // both have their whole burst again
 
 	burst, backlog := limit.PerConversation.Burst, limit.Backlog
-	planA, planB := floodPlan(50, 40), floodPlan(50, 15) // A's crisis is dropped, B's held
+	planA, planB := floodPlan(50, 40), floodPlan(50, 15) // A's crisis beyond the backlog, B's in it
 	var updates []telegramtest.Update
 	for i := range planA {
 		updates = append(updates, a.message(planA[i], nil), b.message(planB[i], nil))
@@ -131,14 +133,68 @@ func TestFloodIsHeldNotLost(t *testing.T) {
 			t.Errorf("chat %d got the slow-down notice %d times, want exactly once", s.id, n)
 		}
 	}
-	if n := a.count(crisisReply); n != 1 {
-		t.Errorf("A's crisis words over the backlog: the numbers came %d times, want once", n)
+	if n := a.count(crisisReply); n != 2 {
+		t.Errorf("A's crisis words beyond the backlog: the numbers came %d times, want at once and with the turn", n)
 	}
 	if n := b.count(crisisReply); n != 2 {
 		t.Errorf("B's crisis words, held back: the numbers came %d times, want at once and with the turn", n)
 	}
 	if n := calm.count(slowDown); n != 0 {
 		t.Errorf("the calm student was told to slow down")
+	}
+}
+
+// TestCrisisBeyondTheBacklogRuns: a student who handed in a report floods the bot until
+// their backlog is full, and then writes crisis words. The update is not dropped: the 24/7
+// numbers come at once, and when its turn comes it runs like any crisis turn: the
+// conversation and the open case are marked urgent, so the counsellors see it at the top
+// of their queue, and the student gets the numbers with the turn's reply.
+func TestCrisisBeyondTheBacklogRuns(t *testing.T) {
+	clock := limittest.NewClock(time.Now())
+	w := newWorld(t)
+	// The production backlog; a burst with room for the intake before the flood.
+	rate := limit.Rate{Burst: 15, Every: limit.PerConversation.Every}
+	telegram.SetLanes(t, limit.LanesConfig{Rate: rate, Clock: clock})
+	r := w.replica("r1")
+	s := w.student(918273664, "en")
+	code := s.intake()
+	ctx := context.Background()
+	if n, err := r.desk.Notice(ctx, code); err != nil || len(n.Urgent) > 0 {
+		t.Fatalf("the case is urgent before the crisis words (err %v)", err)
+	}
+	clock.Advance(time.Hour) // the whole burst again
+
+	total := rate.Burst + limit.Backlog // run at once, or held back: the backlog is full
+	plan := floodPlan(total+1, total+1)
+	var updates []telegramtest.Update
+	for _, text := range plan {
+		updates = append(updates, s.message(text, nil))
+	}
+	w.api.Push(updates...)
+	w.wait("the first answers and the numbers at once", func() bool {
+		return len(w.answeredInOrder(s.id)) >= rate.Burst && s.count(crisisReply) >= 1
+	})
+
+	// Time passes: the held updates run, one token at a time, and then the crisis turn.
+	for i := 0; len(w.answeredInOrder(s.id)) < total || s.count(crisisReply) < 2; i++ {
+		if i == 40 {
+			t.Fatalf("the crisis words never got their turn: answered %v, the numbers came %d times (want at once and with the turn)",
+				w.answeredInOrder(s.id), s.count(crisisReply))
+		}
+		clock.Advance(time.Minute)
+		wctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+		_ = w.api.Wait(wctx, func() bool { return len(w.answeredInOrder(s.id)) >= total && s.count(crisisReply) >= 2 })
+		cancel()
+	}
+	if got := w.answeredInOrder(s.id); !slices.Equal(got, seq(1, total)) {
+		t.Errorf("answered %v, want 1..%d in order", got, total)
+	}
+	sess, err := r.engine.Session(ctx, w.names.Key(telegram.Name, strconv.FormatInt(s.id, 10)))
+	if err != nil || sess == nil || !slices.Contains(sess.Urgent, bot.UrgentCrisis) {
+		t.Errorf("the conversation is not marked urgent after the crisis turn (err %v)", err)
+	}
+	if n, err := r.desk.Notice(ctx, code); err != nil || !slices.Contains(n.Urgent, bot.UrgentCrisis) {
+		t.Errorf("the case is not marked urgent for the counsellors after the crisis turn (err %v)", err)
 	}
 }
 

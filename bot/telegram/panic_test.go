@@ -9,6 +9,7 @@ import (
 
 	"intake/bot/bottest"
 	"intake/bot/telegram"
+	"intake/bot/telegram/telegramtest"
 	"intake/storage/redis"
 	"intake/storage/redis/redistest"
 )
@@ -22,8 +23,10 @@ const (
 )
 
 // TestPanicsLeakNothing: a turn that panics while the student's story is being stored
-// answers them calmly with the emergency number, and an update whose handling panics
-// before its turn is dropped with a log line. Each panic's value holds the student's
+// answers them calmly with the emergency number (and runs again, as the update comes
+// again), and so does an update whose handling
+// panics before its turn, in its lane or while it is queued in the library's worker; for
+// crisis words the 24/7 numbers come first. Each panic's value holds the student's
 // Telegram id, name, username, phone number, story and an IP address; none of them (nor
 // its SHA-256, nor the id as a stack-trace word) is in the debug log, in what the student
 // is sent after the panic, or in Redis, and the student is served on.
@@ -57,10 +60,14 @@ func TestPanicsLeakNothing(t *testing.T) {
 		t.Errorf("the calm error after a panicking turn has no 112:\n%s", after.String())
 	}
 	canaries.Check(t, "what the student was sent after the panic", after.String())
-	s.say("/help", summaryQ) // not left locked: the summary's buttons come back
-	s.tap("Yes, send it to a counsellor", receipt)
+	// The update was not confirmed, so it comes again: the conversation was not left
+	// locked, and the report goes out as the student asked, once.
+	s.waitCount(receipt, 1)
+	if n := s.count(calmError); n != 1 {
+		t.Errorf("the calm error was sent %d times, want once", n)
+	}
 
-	// Handling an update panics before its turn.
+	// Handling an update panics in its lane, before its turn.
 	bad := s.message("hello", nil)
 	badID := bad.ID()
 	telegram.SetBeforeHandle(func(id int64) {
@@ -69,16 +76,47 @@ func TestPanicsLeakNothing(t *testing.T) {
 		}
 	})
 	t.Cleanup(func() { telegram.SetBeforeHandle(nil) })
-	w.api.Push(bad)
-	s.say("/urgent", "112")
+	before = len(w.api.Messages(id))
+	s.send(bad, calmError)
+	told := texts(w.api.Messages(id)[before:])
+	if last := told[len(told)-1]; !strings.Contains(last, calmError) || !strings.Contains(last, "112") {
+		t.Errorf("after a panic before the turn the student was sent %q, want the calm error with 112", told)
+	}
+	canaries.Check(t, "what the student was sent after the panic in the lane", strings.Join(told, "\n"))
 
-	for _, want := range []string{"turn panicked", "telegram handler panicked"} {
+	// Queueing crisis words panics in the library's worker.
+	crisis := s.message(crisisText, nil)
+	crisisID := crisis.ID()
+	telegram.SetBeforeQueue(t, func(id int64) {
+		if id == crisisID {
+			panic(canaries.Panic())
+		}
+	})
+	before = len(w.api.Messages(id))
+	s.send(crisis, calmError)
+	told = texts(w.api.Messages(id)[before:])
+	if n := len(told); n < 2 || !strings.Contains(told[n-2], crisisReply) || !strings.Contains(told[n-1], calmError) {
+		t.Errorf("after a panic while crisis words were queued the student was sent %q, want the numbers, then the calm error", told)
+	}
+	canaries.Check(t, "what the student was sent after the panic in the worker", strings.Join(told, "\n"))
+	s.say("/urgent", "112") // served on
+
+	for _, want := range []string{"turn panicked", "telegram handler panicked", "where=update student_told=true", "where=queue student_told=true"} {
 		if !strings.Contains(w.logs.String(), want) {
 			t.Errorf("%q not logged", want)
 		}
 	}
 	canaries.Check(t, "the log", w.logs.String())
 	canaries.CheckRedis(t, w.client, w.prefix)
+}
+
+// texts are the texts of msgs.
+func texts(msgs []telegramtest.Message) []string {
+	var out []string
+	for _, m := range msgs {
+		out = append(out, m.Text)
+	}
+	return out
 }
 
 // panickyReplica starts a replica whose engine stores cases in a PanickyStore, and

@@ -1,7 +1,11 @@
 // Package telegram is the Telegram channel: a thin adapter between the Bot API (through
 // github.com/go-telegram/bot) and the engine. Students talk to the bot in a private chat;
 // counsellors get case notices in a group and claim cases there. Updates arrive by long
-// polling (held by one replica at a time, under a lease) or by webhook (any replica).
+// polling (held by one replica at a time, under a lease) or by webhook (any replica). Either
+// way Telegram is told an update arrived only once it was handled and its reply sent (or it
+// is not one the channel serves, or was dropped over the rate limit): the webhook answers
+// 200 then, the poll loop moves its offset past it then (poll.go). A replica killed
+// meanwhile loses nothing; Telegram brings the update again, and the engine answers it once.
 //
 // The adapter reads only what a turn needs from an update: the user id (turned into the
 // pseudonymous key at once), the chat id (sealed as the return address), the language code,
@@ -10,7 +14,7 @@
 //
 // Each student's conversation is rate limited (limit.PerConversation): what goes over it is
 // held back and answered a little later, the student is told once to slow down, and crisis
-// words get the 24/7 numbers at once (see dispatch). The limit lives in the memory of the
+// words get the 24/7 numbers at once (see queue). The limit lives in the memory of the
 // replica that receives the updates. In poll mode one replica at a time polls, so the limit
 // is exact; in webhook mode every replica limits separately, so a conversation whose
 // updates a load balancer spreads over n replicas gets up to n times the rate.
@@ -54,6 +58,9 @@ const (
 	// drainGrace is how long updates already taken in are still handled after Run's
 	// context ended, so their replies are not lost.
 	drainGrace = 10 * time.Second
+	// repollEvery is how often the poll loop asks for new updates while some are still
+	// being handled (Telegram then answers at once, so the call cannot wait for them).
+	repollEvery = 250 * time.Millisecond
 	// parallelTurns bounds how many chats are served at once.
 	parallelTurns = 64
 )
@@ -73,14 +80,18 @@ type Channel struct {
 	d       Deps
 	log     *slog.Logger
 	tg      *tgbot.Bot
+	httpc   *http.Client // the library's client, which the poll loop calls getUpdates with
+	apiBase string       // the Bot API's address, without a trailing slash
+	hand    inHand       // updates polled and not yet confirmed
 	limits  *limiter
 	chats   *limit.Lanes
 	cases   caseReader
 	deskURL string
 
-	// stopped ends when Run's context ends: the webhook then refuses updates. drain ends
-	// drainGrace later: updates already taken in are still handled until then (in poll
-	// mode Telegram has usually been told they arrived), later ones are dropped.
+	// stopped ends when Run's context ends: the webhook then refuses updates and the
+	// poll loop fetches no more. drain ends drainGrace later: updates already taken in are
+	// still handled until then; later ones are not, and as Telegram was not told they
+	// arrived, it delivers them again.
 	stopped     context.Context
 	stopStopped context.CancelFunc
 	drain       context.Context
@@ -94,9 +105,11 @@ type Channel struct {
 	api       apiHealth
 
 	// Timing; tests shorten it.
-	leaseTTL   time.Duration // how long a poll lease lasts without renewal
-	leaseEvery time.Duration // how often the lease is taken or renewed
-	block      time.Duration // how long one outbox or announcement read waits
+	leaseTTL    time.Duration // how long a poll lease lasts without renewal
+	leaseEvery  time.Duration // how often the lease is taken or renewed
+	block       time.Duration // how long one outbox or announcement read waits
+	drainGrace  time.Duration // see drain
+	repollEvery time.Duration // see repollEvery
 }
 
 // New returns the channel. It makes no network call: Run finds out whether the token works.
@@ -121,6 +134,8 @@ func New(cfg Config, d Deps) (*Channel, error) {
 		cfg: cfg, d: d, log: d.Logger.With("channel", Name),
 		limits: newLimiter(), chats: limit.NewLanes(lanesConfig()),
 		leaseTTL: 15 * time.Second, leaseEvery: 5 * time.Second, block: 2 * time.Second,
+		drainGrace: drainGrace, repollEvery: repollEvery,
+		apiBase: "https://api.telegram.org",
 	}
 	if cfg.DeskURL != "" {
 		c.deskURL = strings.TrimRight(cfg.DeskURL, "/") + "/"
@@ -128,26 +143,21 @@ func New(cfg Config, d Deps) (*Channel, error) {
 	if d.Desk != nil {
 		c.cases = d.Desk // not a nil *Desk in the interface
 	}
+	c.httpc = c.api.client()
 	c.stopped, c.stopStopped = context.WithCancel(context.Background())
 	c.drain, c.stopDrain = context.WithCancel(context.Background())
+	// The library only sends: updates come through our own poll loop (poll.go) or webhook
+	// handler, which tell Telegram an update arrived only once it was handled.
 	opts := []tgbot.Option{
 		tgbot.WithSkipGetMe(),
-		// Our dispatch only queues the update (per chat, see dispatch), so running it in the
-		// library's one worker keeps the order in which Telegram sent the updates.
-		tgbot.WithNotAsyncHandlers(),
-		tgbot.WithDefaultHandler(c.dispatch),
-		tgbot.WithMiddlewares(c.recoverMiddleware),
 		// The library's defaults print whole updates and answer bodies (names included).
 		tgbot.WithErrorsHandler(c.libraryError),
 		tgbot.WithDebugHandler(func(string, ...any) {}),
-		tgbot.WithHTTPClient(pollTimeout, c.api.client()),
-		tgbot.WithAllowedUpdates(tgbot.AllowedUpdates{models.AllowedUpdateMessage, models.AllowedUpdateCallbackQuery}),
+		tgbot.WithHTTPClient(pollTimeout, c.httpc),
 	}
 	if cfg.ServerURL != "" {
-		opts = append(opts, tgbot.WithServerURL(strings.TrimRight(cfg.ServerURL, "/")))
-	}
-	if cfg.Mode == ModeWebhook {
-		opts = append(opts, tgbot.WithWebhookSecretToken(cfg.WebhookSecret))
+		c.apiBase = strings.TrimRight(cfg.ServerURL, "/")
+		opts = append(opts, tgbot.WithServerURL(c.apiBase))
 	}
 	b, err := tgbot.New(cfg.Token, opts...)
 	if err != nil {
@@ -167,7 +177,7 @@ func (c *Channel) Run(ctx context.Context) error {
 	}
 	stop := context.AfterFunc(ctx, func() {
 		c.stopStopped()
-		time.AfterFunc(drainGrace, c.stopDrain)
+		time.AfterFunc(c.drainGrace, c.stopDrain)
 	})
 	defer stop()
 	defer c.stopDrain()
@@ -188,7 +198,7 @@ func (c *Channel) Run(ctx context.Context) error {
 		// Updates come through WebhookHandler and are handled within its request.
 	}
 	wg.Wait()
-	c.chats.Close() // updates taken in are handled (within drainGrace), their replies sent
+	c.chats.Close() // updates taken in are handled (within the drain), their replies sent
 	return nil
 }
 
@@ -248,17 +258,25 @@ func (c *Channel) lease(ctx context.Context, holder string) (bool, error) {
 // pollWhileHeld polls and renews the lease until it is lost, runs out unrenewed, or ctx
 // ends; then it stops polling and gives the lease up. expires is when the lease ends
 // unless renewed: it counts from before the call that took it, so it is never late.
+//
+// When ctx ends the lease is kept, and renewed, while the updates in hand are handled
+// (within the drain) and confirmed with a last getUpdates: until then no other replica
+// may poll. A lease lost or about to run out stops all polling at once; what was in hand
+// and not confirmed then comes again to the next poller.
 func (c *Channel) pollWhileHeld(ctx context.Context, holder string, expires time.Time) {
 	c.log.Info("this replica holds the telegram poll lease: polling")
-	pollCtx, stopPolling := context.WithCancel(ctx)
+	fetch, stopFetching := context.WithCancel(ctx)
+	defer stopFetching()
+	mayPoll, stopPolling := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopPolling()
 	polling := make(chan struct{})
 	go func() {
 		defer close(polling)
 		// getUpdates fails while a webhook is set; poll mode means no webhook.
-		if _, err := c.tg.DeleteWebhook(pollCtx, &tgbot.DeleteWebhookParams{}); err != nil && pollCtx.Err() == nil {
+		if _, err := c.tg.DeleteWebhook(fetch, &tgbot.DeleteWebhookParams{}); err != nil && fetch.Err() == nil {
 			c.log.Warn("could not remove a webhook before polling", "err", describe(err))
 		}
-		c.tg.Start(pollCtx)
+		c.pollUpdates(fetch, mayPoll)
 	}()
 	ticker := time.NewTicker(c.leaseEvery)
 	defer ticker.Stop()
@@ -266,19 +284,25 @@ func (c *Channel) pollWhileHeld(ctx context.Context, holder string, expires time
 	// another replica may poll, and Telegram allows one poller per bot.
 	deadline := time.NewTimer(time.Until(expires) - c.leaseEvery)
 	defer deadline.Stop()
+	renewCtx, done := ctx, ctx.Done()
 	for held := true; held; {
 		select {
-		case <-ctx.Done():
+		case <-polling:
 			held = false
+		case <-done:
+			// Stopping: fetch no more, but keep the lease until the loop confirmed what
+			// it handled.
+			stopFetching()
+			renewCtx, done = context.WithoutCancel(ctx), nil
 		case <-deadline.C:
 			c.log.Warn("telegram poll lease could not be renewed: polling stops before it expires")
 			held = false
 		case <-ticker.C:
 			start := time.Now()
-			ok, err := c.lease(ctx, holder)
+			ok, err := c.lease(renewCtx, holder)
 			switch {
-			case ctx.Err() != nil:
-				held = false
+			case renewCtx.Err() != nil:
+				// ctx ended during the call: the case above keeps the lease on.
 			case err == nil && ok:
 				deadline.Reset(time.Until(start.Add(c.leaseTTL)) - c.leaseEvery)
 			case err == nil:
@@ -290,6 +314,7 @@ func (c *Channel) pollWhileHeld(ctx context.Context, holder string, expires time
 		}
 	}
 	stopPolling()
+	stopFetching()
 	<-polling
 	// Give it up now rather than at expiry, so another replica takes over at once. ctx may
 	// be done (shutdown), hence a context of its own.
@@ -426,14 +451,6 @@ func (c *Channel) WebhookHandler() http.Handler {
 	})
 }
 
-// recoverMiddleware keeps a panic in dispatch from killing the process.
-func (c *Channel) recoverMiddleware(next tgbot.HandlerFunc) tgbot.HandlerFunc {
-	return func(ctx context.Context, b *tgbot.Bot, u *models.Update) {
-		defer c.recoverPanic("dispatch")
-		next(ctx, b, u)
-	}
-}
-
 // recoverPanic, deferred, logs a panic and lets the goroutine go on. The log holds where
 // it happened, never what: a panic value could be built from a message text, and the
 // arguments in a stack trace could be chat ids.
@@ -445,7 +462,7 @@ func (c *Channel) recoverPanic(where string) {
 	c.log.Error("telegram handler panicked; update dropped", "where", where, "panic", bot.PanicKind(p), "stack", bot.PanicStack())
 }
 
-// libraryError logs what the library reports (failed polls, bad webhook bodies).
+// libraryError logs what the library reports while it sends.
 func (c *Channel) libraryError(err error) {
 	if errors.Is(err, context.Canceled) {
 		return

@@ -7,11 +7,24 @@ import (
 	"time"
 )
 
-// pollHold is how long getUpdates waits for an update before answering with none. The real
-// server holds for the client's timeout; a short hold keeps a stopping bot from waiting.
+// pollHold is the longest getUpdates waits for an update before answering with none. The
+// real server holds for the client's timeout; a short hold keeps a stopping bot from waiting.
 const pollHold = 300 * time.Millisecond
 
-// Push queues updates for getUpdates, in this order.
+// maxBatch is the most updates one getUpdates hands out, and its default limit (Telegram's).
+const maxBatch = 100
+
+// queued is an update waiting to be confirmed.
+type queued struct {
+	id     int64
+	raw    json.RawMessage
+	handed bool // handed out at least once
+}
+
+// Push queues updates for getUpdates, in this order. They stay queued until a getUpdates
+// confirms them (an offset above their id) after they were handed out. An update pushed
+// again after it was confirmed (a test of duplicates) is handed out once more whatever its
+// id, as if Telegram delivered it again.
 func (s *Server) Push(updates ...Update) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -20,7 +33,7 @@ func (s *Server) Push(updates ...Update) {
 		if err != nil {
 			panic("telegramtest: update does not encode: " + err.Error())
 		}
-		s.queue = append(s.queue, b)
+		s.queue = append(s.queue, &queued{id: u.ID(), raw: b})
 	}
 	s.notify(0)
 }
@@ -40,11 +53,51 @@ func (s *Server) PollOverlap() bool {
 	return s.overlap
 }
 
-// getUpdates answers at once when updates are queued, else holds the request until some
-// are, the client gives up, or pollHold passed (then: none). An update is handed out once:
-// the fake has no offsets, so a bot that crashes with updates in hand loses them here,
-// where Telegram would hand them out again.
-func (s *Server) getUpdates(w http.ResponseWriter, r *http.Request, replica string) {
+// Unconfirmed returns the ids of the pushed updates no getUpdates has confirmed yet, in the
+// order they were pushed: those not handed out yet, and those a bot took but did not
+// confirm (by Telegram's rules it gets them again).
+func (s *Server) Unconfirmed() []int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ids := make([]int64, 0, len(s.queue))
+	for _, q := range s.queue {
+		ids = append(ids, q.id)
+	}
+	return ids
+}
+
+// Handouts returns how often getUpdates handed out the update with id.
+func (s *Server) Handouts(id int64) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.handouts[id]
+}
+
+// Offsets returns the offset of every getUpdates call kept (0 for a call without one),
+// oldest first.
+func (s *Server) Offsets() []int64 {
+	var out []int64
+	for _, c := range s.Calls("getUpdates") {
+		n, _ := strconv.ParseInt(c.Form["offset"], 10, 64)
+		out = append(out, n)
+	}
+	return out
+}
+
+// getUpdates works as Telegram's: an offset confirms the updates handed out with a lower id
+// (they are never handed out again); the answer holds the updates from the offset on, at
+// most limit (default and most 100). When there are none it holds the request until some
+// are pushed, the client gives up, or the timeout passed (at most pollHold; the default
+// timeout 0 answers at once).
+func (s *Server) getUpdates(w http.ResponseWriter, r *http.Request, replica string, form map[string]string) {
+	offset, _ := strconv.ParseInt(form["offset"], 10, 64)
+	limit, err := strconv.Atoi(form["limit"])
+	if err != nil || limit <= 0 || limit > maxBatch {
+		limit = maxBatch
+	}
+	timeout, _ := strconv.Atoi(form["timeout"])
+	hold := min(pollHold, time.Duration(max(timeout, 0))*time.Second)
+
 	s.mu.Lock()
 	s.polls[replica]++
 	s.inflight[replica]++
@@ -53,7 +106,17 @@ func (s *Server) getUpdates(w http.ResponseWriter, r *http.Request, replica stri
 			s.overlap = true
 		}
 	}
-	s.record(Call{Replica: replica, Method: "getUpdates", At: time.Now()})
+	s.record(Call{Replica: replica, Method: "getUpdates", Form: form, At: time.Now()})
+	if offset > 0 {
+		kept := s.queue[:0]
+		for _, q := range s.queue {
+			if !q.handed || q.id >= offset {
+				kept = append(kept, q)
+			}
+		}
+		clear(s.queue[len(kept):])
+		s.queue = kept
+	}
 	s.notify(0)
 	s.mu.Unlock()
 	defer func() {
@@ -63,13 +126,22 @@ func (s *Server) getUpdates(w http.ResponseWriter, r *http.Request, replica stri
 		s.mu.Unlock()
 	}()
 
-	hold := time.NewTimer(pollHold)
-	defer hold.Stop()
+	timer := time.NewTimer(hold)
+	defer timer.Stop()
 	for {
 		s.mu.Lock()
 		var batch []json.RawMessage
-		if r.Context().Err() == nil { // a poller that gave up takes nothing: it would be lost
-			batch, s.queue = s.queue, nil
+		if r.Context().Err() == nil { // a poller that gave up takes nothing
+			for _, q := range s.queue {
+				if len(batch) == limit {
+					break
+				}
+				if q.id >= offset || !q.handed {
+					q.handed = true
+					s.handouts[q.id]++
+					batch = append(batch, q.raw)
+				}
+			}
 		}
 		if len(batch) > 0 {
 			s.record(Call{Replica: replica, Method: "getUpdates:served", Form: map[string]string{"n": strconv.Itoa(len(batch))}, At: time.Now()})
@@ -82,7 +154,7 @@ func (s *Server) getUpdates(w http.ResponseWriter, r *http.Request, replica stri
 		}
 		select {
 		case <-ch:
-		case <-hold.C:
+		case <-timer.C:
 			reply(w, http.StatusOK, "", 0, []json.RawMessage{})
 			return
 		case <-r.Context().Done():

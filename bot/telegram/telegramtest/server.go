@@ -5,9 +5,10 @@
 // It answers the methods intake calls (getMe, setMyCommands, setWebhook, deleteWebhook,
 // getWebhookInfo, getUpdates, sendMessage, editMessageText, editMessageReplyMarkup,
 // sendChatAction, answerCallbackQuery) as Telegram does, records what each chat received,
-// and brings updates in both of Telegram's ways: queued for getUpdates (Push), or posted to
-// webhook addresses with the secret token header, again and again until one answers 2xx
-// (Post). Calls can be made to fail (Fail), e.g. with a 429 or a 403.
+// and brings updates in both of Telegram's ways: queued for getUpdates (Push), handed out
+// again until a later getUpdates confirms them with its offset, or posted to webhook
+// addresses with the secret token header, again and again until one answers 2xx (Post).
+// Calls can be made to fail (Fail), e.g. with a 429 or a 403.
 //
 // A typical test:
 //
@@ -67,7 +68,8 @@ type Server struct {
 	answers     []Answer
 	answered    map[string]bool
 	fails       []*Failure
-	queue       []json.RawMessage
+	queue       []*queued
+	handouts    map[int64]int
 	polls       map[string]int
 	inflight    map[string]int
 	overlap     bool
@@ -111,7 +113,7 @@ func NewServer(token string) *Server {
 	s := &Server{
 		token: token, changed: make(chan struct{}), chatChanged: map[int64]chan struct{}{},
 		byChat: map[int64][]*Message{}, counts: map[string]int{}, answered: map[string]bool{},
-		polls: map[string]int{}, inflight: map[string]int{}, nextMsg: 100,
+		polls: map[string]int{}, inflight: map[string]int{}, handouts: map[int64]int{}, nextMsg: 100,
 		client: &http.Client{Timeout: webhookTimeout},
 	}
 	s.nextUpdate.Store(5000)
@@ -313,7 +315,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	// getUpdates learns at once that its client gave up.
 	_, _ = io.Copy(io.Discard, r.Body)
 	if method == "getUpdates" {
-		s.getUpdates(w, r, replica)
+		s.getUpdates(w, r, replica, form)
 		return
 	}
 

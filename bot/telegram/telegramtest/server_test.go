@@ -2,8 +2,11 @@ package telegramtest_test
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -91,5 +94,55 @@ func TestRecordsWhatTheBotSends(t *testing.T) {
 	}
 	if n := api.CallCount("sendMessage"); n != 1 {
 		t.Errorf("%d sendMessage calls counted, want 1", n)
+	}
+}
+
+// TestGetUpdatesKeepsUntilConfirmed: as Telegram, getUpdates hands out an update until a
+// later call's offset passes it, and answers at once while there is one.
+func TestGetUpdatesKeepsUntilConfirmed(t *testing.T) {
+	api := telegramtest.NewServer(token)
+	defer api.Close()
+	a, b := api.TextUpdate(telegramtest.User{ID: 1}, "one"), api.TextUpdate(telegramtest.User{ID: 2}, "two")
+	api.Push(a, b)
+	poll := func(offset int64) []int64 {
+		t.Helper()
+		body := fmt.Sprintf(`{"offset":%d,"timeout":30}`, offset)
+		resp, err := http.Post(api.URL()+"/bot"+token+"/getUpdates", "application/json", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var answer struct {
+			Result []struct {
+				ID int64 `json:"update_id"`
+			} `json:"result"`
+		}
+		if err := json.NewDecoder(resp.Body).Decode(&answer); err != nil {
+			t.Fatal(err)
+		}
+		var ids []int64
+		for _, u := range answer.Result {
+			ids = append(ids, u.ID)
+		}
+		return ids
+	}
+	both := []int64{a.ID(), b.ID()}
+	if got := poll(0); !slices.Equal(got, both) {
+		t.Fatalf("first poll: %v, want %v", got, both)
+	}
+	if got := poll(a.ID()); !slices.Equal(got, both) {
+		t.Fatalf("nothing confirmed: %v, want both again", got)
+	}
+	if got := poll(b.ID()); !slices.Equal(got, both[1:]) || !slices.Equal(api.Unconfirmed(), both[1:]) {
+		t.Fatalf("first confirmed: got %v, unconfirmed %v; want only the second", got, api.Unconfirmed())
+	}
+	if got := poll(b.ID() + 1); len(got) != 0 || len(api.Unconfirmed()) != 0 {
+		t.Fatalf("both confirmed: got %v, unconfirmed %v; want none", got, api.Unconfirmed())
+	}
+	if n := api.Handouts(b.ID()); n != 3 {
+		t.Errorf("the second update handed out %d times, want 3", n)
+	}
+	if got := api.Offsets(); !slices.Equal(got, []int64{0, a.ID(), b.ID(), b.ID() + 1}) {
+		t.Errorf("offsets recorded %v", got)
 	}
 }
