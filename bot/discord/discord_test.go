@@ -617,3 +617,36 @@ func TestOutboxRateLimitDoesNotBlockOthers(t *testing.T) {
 		t.Error("the message for B waited for A's rate limit")
 	}
 }
+
+// TestTypedFirstMessageAsksLanguage: a message typed in a DM carries no language (only
+// slash commands and buttons do), so a student who opens by typing is asked which
+// language they want, in Dutch and in English, instead of being greeted in Dutch; tapping
+// English goes on in English. Crisis words typed first are answered at once, in the
+// language they were written in.
+func TestTypedFirstMessageAsksLanguage(t *testing.T) {
+	w := newWorld(t)
+	w.start()
+	s := w.student("200000000000000077", "600000000000000077")
+	r := s.say("hello, is this the reporting chat?")
+	if all := r.all(); !strings.Contains(all, "Which language would you like to use?") || !strings.Contains(all, "In welke taal wil je verder?") {
+		t.Fatalf("a typed first message must be asked the language in both:\n%s", all)
+	}
+	english := ""
+	for _, b := range buttonsOf(s.last.Components) {
+		if b.Label == "English" {
+			english = b.CustomID
+		}
+	}
+	if english == "" {
+		t.Fatal("no English button")
+	}
+	if r = s.press(english); !strings.Contains(r.all(), "What would you like to do?") {
+		t.Fatalf("after tapping English, the English menu:\n%s", r.all())
+	}
+
+	c := w.student("200000000000000078", "600000000000000078")
+	r = c.say("I want to kill myself")
+	if len(r.texts) < 2 || !strings.HasPrefix(r.texts[0], "What you write worries me") || !strings.Contains(r.all(), "What would you like to do?") {
+		t.Fatalf("crisis words first: the numbers in English, then the English greeting:\n%s", r.all())
+	}
+}
