@@ -112,6 +112,11 @@ type Entry struct {
 	From string    `json:"from,omitempty"`
 	Kind string    `json:"kind"`
 	Text []byte    `json:"text,omitempty"`
+	// ID, when set, makes the append idempotent: an entry whose ID is among the thread's
+	// latest is not added again. A student's message gets one derived from its update, so
+	// an update handled again after a crash (appended, but the turn not saved) does not
+	// reach the counsellor twice. It is opaque: a hash, never the update id itself.
+	ID string `json:"id,omitempty"`
 }
 
 // Announcement is one "a case needs a counsellor" event; it carries no content, only the

@@ -2,12 +2,18 @@ package bot_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"intake/bot"
+	"intake/bot/bottest"
+	"intake/storage/redis"
+	"intake/storage/redis/redistest"
 )
 
 // TestRepeatGetsItsReplyAgain: a platform delivering an update again whose reply is not
@@ -143,4 +149,57 @@ func BenchmarkPlatformTurn(b *testing.B) {
 	b.StopTimer()
 	time.Sleep(50 * time.Millisecond) // the last marks are written
 	b.ReportMetric(float64(store.RoundTrips()-trips)/float64(b.N), "roundtrips/turn")
+}
+
+// failingSave is a store whose next session save fails, as when the process dies after a
+// turn's other writes and before its session is saved.
+type failingSave struct {
+	*redis.Store
+	fail atomic.Bool
+}
+
+func (s *failingSave) Save(ctx context.Context, l bot.Lock, data []byte) error {
+	if s.fail.CompareAndSwap(true, false) {
+		_ = s.Store.Unlock(ctx, l)
+		return errors.New("connection lost")
+	}
+	return s.Store.Save(ctx, l, data)
+}
+
+// TestThreadMessageOnceAfterACrash: a student's message to their counsellor is stored,
+// then the turn dies before its session is saved; the platform delivers the update again
+// and the turn runs again. The counsellor reads the message once. Two messages that read
+// the same are still two.
+func TestThreadMessageOnceAfterACrash(t *testing.T) {
+	store := &failingSave{Store: redistest.New(t, redis.Options{})}
+	e := engineOn(t, store.Store, defaultContent(t))
+	crashy := bottest.LoggedEngine(t, store, slog.New(slog.DiscardHandler))
+	s := newStudent(t, e, "en")
+	code := handoff(t, s, "Someone keeps waiting for me after class.")
+
+	in := bot.Inbound{Channel: "test", Key: s.key, LangHint: "en", UpdateID: "tg:41", Text: "Are you there?"}
+	store.fail.Store(true)
+	if _, err := crashy.Handle(context.Background(), in); err == nil {
+		t.Fatal("the turn whose save failed must fail")
+	}
+	if _, err := crashy.Handle(context.Background(), in); err != nil {
+		t.Fatalf("delivered again: %v", err)
+	}
+	in.UpdateID = "tg:42" // the student writes the same words again, on purpose
+	if _, err := crashy.Handle(context.Background(), in); err != nil {
+		t.Fatal(err)
+	}
+	entries, err := store.Entries(context.Background(), code)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, en := range entries {
+		if en.From == bot.FromStudent && en.Kind == bot.EntryMessage {
+			n++
+		}
+	}
+	if n != 2 {
+		t.Errorf("%d messages from the student in the thread, want 2 (one per update)", n)
+	}
 }

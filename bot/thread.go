@@ -1,6 +1,8 @@
 package bot
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"strconv"
@@ -28,6 +30,7 @@ func (t *turn) toCounsellor(text string) error {
 	if err := t.e.cfg.Cases.AppendEntry(t.ctx, c.Code, Entry{
 		At: t.e.cfg.Now().UTC(), From: FromStudent, Kind: EntryMessage,
 		Text: t.e.cfg.Keys.Seal([]byte(text), entryContext(c.Code)),
+		ID:   t.entryID(),
 	}); err != nil {
 		return fmt.Errorf("store message for the counsellor: %w", err)
 	}
@@ -36,6 +39,17 @@ func (t *turn) toCounsellor(text string) error {
 	}
 	t.say(msgCaseSent, t.data())
 	return nil
+}
+
+// entryID names the thread entry this turn appends, the same each time the platform
+// delivers the update again (see Entry.ID); "" when the channel gives no update ids (the
+// web chat). It hashes the update id with the intake's random id, so it tells nothing.
+func (t *turn) entryID() string {
+	if t.in.UpdateID == "" {
+		return ""
+	}
+	sum := sha256.Sum256([]byte(t.s.IntakeID + "\x00" + t.in.UpdateID))
+	return hex.EncodeToString(sum[:8])
 }
 
 // openCase loads the session's case; a closed or vanished one ends thread mode with a

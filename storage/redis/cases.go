@@ -229,8 +229,11 @@ return 1
 
 // appendEntryScript adds a thread entry, only to a case that is there and not withdrawn: a
 // counsellor's reply racing the student's withdrawal must not bring an erased thread back.
-// KEYS: case, thread. ARGV: entry JSON, withdrawn status.
-// Returns 1 when added, -1 when there is no case, -2 when it is withdrawn.
+// An entry with an id already among the latest recentEntries is there already (see
+// bot.Entry.ID) and is not added again.
+// KEYS: case, thread. ARGV: entry JSON, withdrawn status, entry id or "", recentEntries.
+// Returns 1 when added (or there already), -1 when there is no case, -2 when it is
+// withdrawn.
 var appendEntryScript = goredis.NewScript(`
 local raw = redis.call('GET', KEYS[1])
 if not raw then
@@ -238,6 +241,13 @@ if not raw then
 end
 if cjson.decode(raw)['status'] == ARGV[2] then
 	return -2
+end
+if ARGV[3] ~= '' then
+	for _, e in ipairs(redis.call('LRANGE', KEYS[2], -tonumber(ARGV[4]), -1)) do
+		if cjson.decode(e)['id'] == ARGV[3] then
+			return 1
+		end
+	end
 end
 redis.call('RPUSH', KEYS[2], ARGV[1])
 return 1
@@ -494,6 +504,11 @@ func (s *Store) OpenCases(ctx context.Context) ([]*bot.Case, error) {
 	return cases, nil
 }
 
+// recentEntries is how far back AppendEntry looks for an entry with the same id. A retry
+// comes within seconds of its first try, and only the conversation's own turn (which holds
+// its lock) and counsellors append in between.
+const recentEntries = 20
+
 // AppendEntry adds e to the end of the case's thread. It refuses a case that is not there
 // or is withdrawn, so a late reply cannot recreate a thread WithdrawCase erased.
 func (s *Store) AppendEntry(ctx context.Context, code string, e bot.Entry) error {
@@ -502,7 +517,7 @@ func (s *Store) AppendEntry(ctx context.Context, code string, e bot.Entry) error
 		return fmt.Errorf("append entry: encode: %w", err)
 	}
 	keys := []string{s.caseKey(code), s.threadKey(code)}
-	res, err := appendEntryScript.Run(ctx, s.c, keys, raw, bot.StatusWithdrawn).Int()
+	res, err := appendEntryScript.Run(ctx, s.c, keys, raw, bot.StatusWithdrawn, e.ID, recentEntries).Int()
 	if err != nil {
 		return fmt.Errorf("append entry: %w", err)
 	}

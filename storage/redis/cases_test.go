@@ -923,3 +923,38 @@ func TestWithdrawAndPurgeDropTheClock(t *testing.T) {
 		t.Errorf("purged case keeps its clock: %+v", got)
 	}
 }
+
+// TestThreadEntryOnce: an entry appended again with the same id (a student's message
+// handled again after a crash) is in the thread once; entries without an id, or with
+// another, are all kept, and an id far enough back no longer blocks.
+func TestThreadEntryOnce(t *testing.T) {
+	t.Parallel()
+	c, prefix := redistest.Client(t)
+	s := redis.New(c, redis.Options{Prefix: prefix})
+	ctx := t.Context()
+	cs, r := newCase("ONCE-0001", "intake-once")
+	mustCreate(t, s, cs, r)
+	msg := func(id, text string) bot.Entry {
+		return bot.Entry{At: created, From: bot.FromStudent, Kind: bot.EntryMessage, Text: []byte(text), ID: id}
+	}
+	for _, e := range []bot.Entry{
+		msg("a1", "first"), msg("a1", "first"), // the same message twice
+		msg("", "plain"), msg("", "plain"), // no id: both kept
+		msg("b2", "second"), msg("a1", "first"), // a1 is still among the latest
+	} {
+		if err := s.AppendEntry(ctx, cs.Code, e); err != nil {
+			t.Fatalf("append: %v", err)
+		}
+	}
+	var texts []string
+	got, err := s.Entries(ctx, cs.Code)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range got {
+		texts = append(texts, string(e.Text))
+	}
+	if want := []string{"first", "plain", "plain", "second"}; !reflect.DeepEqual(texts, want) {
+		t.Errorf("thread = %q, want %q", texts, want)
+	}
+}
