@@ -20,7 +20,7 @@ func runChat(args []string, stdout, stderr io.Writer) error {
 // chat is runChat with its input given, for tests.
 func chat(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := newFlags("chat", "chat [--lang nl|en|de] [--flows DIR] [--locales DIR] [--as NAME]", stderr)
-	lang := fs.String("lang", "", "language to start in (default nl)")
+	lang := fs.String("lang", "", "language to start in (default: none, so the bot asks, as it asks a student whose app tells no language)")
 	flowsDir := fs.String("flows", "", "folder of flow scripts (default ./flows when present, else embedded)")
 	localesDir := fs.String("locales", "", "folder of locale files (default ./locales when present, else embedded)")
 	as := fs.String("as", "", "a name for this conversation, to come back to it later with the same name (default: a new conversation)")
