@@ -72,13 +72,3 @@ func (t *turn) chooseAnyLanguage() error {
 	t.attach(t.languageButtons())
 	return nil
 }
-
-// sayFirst puts a message before everything else the turn says.
-func (t *turn) sayFirst(id string, data map[string]any) {
-	text, err := t.cat.Text(t.lang(), id, data)
-	if err != nil {
-		t.log.Error("message not rendered", "id", id, "lang", t.lang(), "err", err)
-		return
-	}
-	t.out = append([]Message{{Text: text}}, t.out...)
-}

@@ -358,12 +358,27 @@ func (t *turn) prompt(full bool) error {
 // say appends a rendered message. A message that cannot be rendered is left out and
 // logged, never shown as a raw id or a broken sentence.
 func (t *turn) say(id string, data map[string]any) {
+	if m, ok := t.render(id, data); ok {
+		t.out = append(t.out, m)
+	}
+}
+
+// sayFirst puts a message before everything else the turn says.
+func (t *turn) sayFirst(id string, data map[string]any) {
+	if m, ok := t.render(id, data); ok {
+		t.out = append([]Message{m}, t.out...)
+	}
+}
+
+// render is the message id says in the conversation's language; a text that cannot be
+// rendered is logged and left out (ok false), never shown broken.
+func (t *turn) render(id string, data map[string]any) (m Message, ok bool) {
 	text, err := t.cat.Text(t.lang(), id, data)
 	if err != nil {
 		t.log.Error("message not rendered", "id", id, "lang", t.lang(), "err", err)
-		return
+		return Message{}, false
 	}
-	t.out = append(t.out, Message{Text: text})
+	return Message{Text: text}, true
 }
 
 // sayAll renders a node's messages. The data map renders every answer's label, office
