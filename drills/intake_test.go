@@ -59,6 +59,20 @@ type intake struct {
 // serve starts a serve process named name (its INTAKE_REPLICA) in webhook mode.
 func (w *world) serve(name string) *intake {
 	w.t.Helper()
+	return w.serveMode(name, "INTAKE_TELEGRAM_MODE=webhook", "INTAKE_TELEGRAM_WEBHOOK_SECRET="+webhookSecret)
+}
+
+// servePoll starts a serve process named name in poll mode: it takes the poll lease and
+// fetches updates with getUpdates. Started again under the same name after a kill, it
+// renews its own lease at once instead of waiting for it to run out.
+func (w *world) servePoll(name string) *intake {
+	w.t.Helper()
+	return w.serveMode(name, "INTAKE_TELEGRAM_MODE=poll")
+}
+
+// serveMode starts a serve process named name with the Telegram mode settings in mode.
+func (w *world) serveMode(name string, mode ...string) *intake {
+	w.t.Helper()
 	p := &intake{w: w, name: name, addr: "127.0.0.1:" + strconv.Itoa(freePort(w.t)), dir: w.t.TempDir()}
 	p.log = filepath.Join(p.dir, "serve.log")
 	p.env = append(cleanEnv(),
@@ -72,10 +86,9 @@ func (w *world) serve(name string) *intake {
 		"INTAKE_SECURE_COOKIES=0", // the desk is reached over plain loopback HTTP
 		"INTAKE_MAX_CASES_PER_HOUR=100000",
 		"INTAKE_TELEGRAM_TOKEN="+botToken,
-		"INTAKE_TELEGRAM_MODE=webhook",
-		"INTAKE_TELEGRAM_WEBHOOK_SECRET="+webhookSecret,
 		"INTAKE_TELEGRAM_SERVER_URL="+w.api.URL(),
 	)
+	p.env = append(p.env, mode...)
 	if err := p.start(); err != nil {
 		w.t.Fatal(err)
 	}

@@ -123,8 +123,9 @@ type student struct {
 	code string
 	// cut counts the steps whose delivery a kill cut while the service had it; down those
 	// that found the service down; busy those answered 503 at first; repeated the messages
-	// that came twice (see reply).
-	cut, down, busy, repeated int
+	// that came twice (see reply). In poll mode, early counts the updates confirmed before
+	// their reply was complete.
+	cut, down, busy, repeated, early int
 	// allowErrors lets the calm error reply appear before a reply (an outage drill).
 	allowErrors bool
 }
@@ -189,6 +190,13 @@ func (s *student) step(ctx context.Context, urls ...[]string) error {
 		}
 	}
 	s.cut, s.down, s.busy = s.cut+count(cut), s.down+count(down), s.busy+count(busy)
+	return s.check(st, cut)
+}
+
+// check reads the reply to step st, which must be complete by now, and moves on to the
+// next step. cut says whether a kill cut the handling of the step's update, so that (part
+// of) its reply may have gone out twice.
+func (s *student) check(st step, cut bool) error {
 	msgs := s.api.Messages(s.user.ID)
 	reply, problem := s.reply(st, msgs[s.seen:], cut)
 	if problem != "" {
@@ -209,8 +217,9 @@ func (s *student) step(ctx context.Context, urls ...[]string) error {
 // reply checks what arrived for one step: the whole reply, at the end, each of its
 // messages the one expected. In front of it may stand only copies of its beginning, and only when a
 // delivery attempt was cut: the process was killed while it had the update, so the reply
-// may have been (partly) out; Telegram delivered the update again, and the reply kept in
-// the session went out once more. An outage drill also allows the calm error reply there.
+// may have been (partly) out; Telegram delivered the update again (or handed it out again,
+// in poll mode), and the reply kept in the session went out once more. An outage drill
+// also allows the calm error reply there.
 func (s *student) reply(st step, got []telegramtest.Message, cut bool) ([]telegramtest.Message, string) {
 	n := len(st.says)
 	if len(got) < n {
