@@ -313,7 +313,8 @@ func FuzzReceipt(f *testing.F) {
 	})
 }
 
-// FuzzCommand: any "/..." gets an answer in words; an unknown command is repeated back
+// FuzzCommand: any "/..." gets an answer in words, also as the first message of a
+// conversation; an unknown command is repeated back
 // at most maxEcho characters long, its argument never; "/cmd@somebot" (Telegram in
 // groups) does what "/cmd" does.
 func FuzzCommand(f *testing.F) {
@@ -347,6 +348,15 @@ func FuzzCommand(f *testing.F) {
 			if strings.Count(withoutEcho(all, word), arg) > strings.Count(withoutEcho(bare, word), arg) {
 				t.Fatalf("the argument %q is repeated back", arg)
 			}
+		}
+		w.checkVictim(t)
+
+		// The same text, and the text without its slash, opening a conversation whose
+		// platform gave no language (a typed Discord message): answered all the same.
+		for _, opening := range []string{text, strings.TrimPrefix(text, "/")} {
+			first := w.forger(t)
+			first.lang = ""
+			w.turn(t, first, bot.Inbound{Text: opening})
 		}
 		w.checkVictim(t)
 
