@@ -102,7 +102,7 @@ func (d *crashDrill) run() int {
 	// clock, so all of them fall while conversations run however fast this machine is;
 	// each a random moment after its point, so it lands anywhere in a turn.
 	// They fall in the first two thirds, so conversations stalled by the last kills (the
-	// lock of a killed turn lasts 10 s) still end well within the deadline.
+	// lock of a killed turn lasts 4 s) still end well within the deadline.
 	points := map[int]bool{}
 	for len(points) < d.kills {
 		points[1+d.rng.intN(d.steps()*2/3)] = true

@@ -20,7 +20,7 @@ const (
 	pollDeadline = 90 * time.Second
 	// lostAfter is how long a step waits for a reply that is not complete when its update
 	// was confirmed, before it calls the update lost. With the offset moved only past
-	// handled updates it never waits; it is well above the longest turn, a 10 s lock
+	// handled updates it never waits; it is well above the longest turn, a 4 s lock
 	// left by a kill included.
 	lostAfter = 20 * time.Second
 )
