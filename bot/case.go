@@ -57,6 +57,10 @@ type Case struct {
 	// the case is open both are sealed in Clock; a closed case keeps the booked slot's day.
 	Proposal *Proposal `json:"proposal,omitempty"`
 	Booked   *Slot     `json:"booked,omitempty"`
+	// Answered is the id (see Entry.ID) of the student's update that answered the last
+	// proposal: delivered again after a crash, it gets its answer again instead of
+	// "this proposal is no longer open".
+	Answered string `json:"answered,omitempty"`
 	// Urgent lists why the case is urgent (the rules, never the words); urgent cases lead
 	// the queue and are announced again until claimed.
 	Urgent []string `json:"urgent,omitempty"`

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -201,5 +202,62 @@ func TestThreadMessageOnceAfterACrash(t *testing.T) {
 	}
 	if n != 2 {
 		t.Errorf("%d messages from the student in the thread, want 2 (one per update)", n)
+	}
+}
+
+// TestProposalAnswerAfterACrash: a student books a proposed slot, and the turn dies after
+// the booking was saved but before the session was; the tap comes again. The student gets
+// "Booked" again, not "this proposal is no longer open", and the counsellor's thread shows
+// the booking once. A second, real tap on the old proposal is still refused.
+func TestProposalAnswerAfterACrash(t *testing.T) {
+	ctx := context.Background()
+	store := &failingSave{Store: redistest.New(t, redis.Options{})}
+	e := engineOn(t, store.Store, defaultContent(t))
+	crashy := bottest.LoggedEngine(t, store, slog.New(slog.DiscardHandler))
+	d := bottest.Desk(t, e, store.Store, "anna")
+	anna := account(t, d, "anna")
+	s := newStudent(t, e, "en")
+	code := handoff(t, s, "Someone keeps waiting for me after class.")
+	if err := d.Claim(ctx, anna, code); err != nil {
+		t.Fatal(err)
+	}
+	slot := time.Now().Add(48 * time.Hour).Truncate(time.Hour)
+	if err := d.Propose(ctx, anna, code, []bot.Slot{{Form: "teams", Start: slot, Minutes: 45}, {Form: "phone", Start: slot.Add(time.Hour), Minutes: 30}}); err != nil {
+		t.Fatal(err)
+	}
+	inbox := s.inbox()
+	proposal := inbox[len(inbox)-1]
+
+	tap := bot.Inbound{Channel: "test", Key: s.key, LangHint: "en", UpdateID: "tg:77", Data: proposal.Buttons[0].Data}
+	store.fail.Store(true)
+	if _, err := crashy.Handle(ctx, tap); err == nil {
+		t.Fatal("the turn whose save failed must fail")
+	}
+	r, err := crashy.Handle(ctx, tap)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(texts(r), "Booked") || strings.Contains(texts(r), s.text("case.stale")) {
+		t.Fatalf("the tap delivered again must be answered as booked:\n%s", texts(r))
+	}
+	tap.UpdateID, tap.Data = "tg:78", proposal.Buttons[1].Data
+	if r, _ := crashy.Handle(ctx, tap); !strings.Contains(texts(r), s.text("case.stale")) {
+		t.Fatalf("another tap on the answered proposal must be refused:\n%s", texts(r))
+	}
+	det, err := d.Case(ctx, anna, code)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if det.Booked == nil || !det.Booked.Start.Equal(slot) {
+		t.Fatalf("booked %+v, want the first slot", det.Booked)
+	}
+	booked := 0
+	for _, it := range det.Thread {
+		if it.Kind == bot.EntryBooked {
+			booked++
+		}
+	}
+	if booked != 1 {
+		t.Errorf("%d booking lines in the thread, want 1", booked)
 	}
 }

@@ -142,35 +142,49 @@ func (t *turn) caseButton(data string) error {
 	}
 	var reply string
 	var slot Slot
+	id := t.entryID()
 	for attempt := 0; ; attempt++ {
 		c, err := t.openCase()
 		if err != nil || c == nil {
 			return err
 		}
-		if c.Proposal == nil || c.Proposal.ID != parts[2] {
+		// This very update answered the proposal already, but its turn ended before the
+		// session was saved (a crash): it comes again and gets its answer again.
+		again := c.Proposal == nil && id != "" && c.Answered == id
+		if !again && (c.Proposal == nil || c.Proposal.ID != parts[2]) {
 			t.say(msgCaseStale, t.data())
 			return t.showCase()
 		}
-		entry := Entry{At: t.e.cfg.Now().UTC(), From: FromStudent}
-		if parts[3] == "x" {
+		entry := Entry{At: t.e.cfg.Now().UTC(), From: FromStudent, ID: id}
+		switch {
+		case parts[3] == "x":
 			entry.Kind, reply = EntryDeclined, msgCaseDeclined
-		} else {
+		case again:
+			if c.Booked == nil {
+				return t.stale()
+			}
+			slot = *c.Booked
+		default:
 			i, err := strconv.Atoi(parts[3])
 			if err != nil || i < 0 || i >= len(c.Proposal.Slots) {
 				return t.stale()
 			}
 			slot = c.Proposal.Slots[i]
 			c.Booked = &slot
+		}
+		if entry.Kind == "" {
 			entry.Kind, reply = EntryBooked, msgCaseBooked
 			entry.Text = t.e.cfg.Keys.Seal([]byte(t.e.slotDay(t.lang(), slot)), entryContext(c.Code))
 		}
-		c.Proposal = nil
-		err = t.e.cfg.Cases.SaveCase(t.ctx, c)
-		if errors.Is(err, ErrConflict) && attempt < 5 {
-			continue
-		}
-		if err != nil {
-			return fmt.Errorf("answer proposal: %w", err)
+		if !again {
+			c.Proposal, c.Answered = nil, id
+			err = t.e.cfg.Cases.SaveCase(t.ctx, c)
+			if errors.Is(err, ErrConflict) && attempt < 5 {
+				continue
+			}
+			if err != nil {
+				return fmt.Errorf("answer proposal: %w", err)
+			}
 		}
 		if err := t.e.cfg.Cases.AppendEntry(t.ctx, c.Code, entry); err != nil {
 			return fmt.Errorf("store answer to proposal: %w", err)
