@@ -167,30 +167,53 @@ func (s *failingSave) Save(ctx context.Context, l bot.Lock, data []byte) error {
 	return s.Store.Save(ctx, l, data)
 }
 
+// crashWorld is a student with a handed-off case, and an engine (crashy) on a store whose
+// session save can be made to fail once.
+type crashWorld struct {
+	store  *failingSave
+	e      *bot.Engine // saves normally: the student's way to the handoff
+	crashy *bot.Engine
+	s      *student
+	code   string
+}
+
+func newCrashWorld(t *testing.T) *crashWorld {
+	w := &crashWorld{store: &failingSave{Store: redistest.New(t, redis.Options{})}}
+	w.e = engineOn(t, w.store.Store, defaultContent(t))
+	w.crashy = bottest.LoggedEngine(t, w.store, slog.New(slog.DiscardHandler))
+	w.s = newStudent(t, w.e, "en")
+	w.code = handoff(t, w.s, "Someone keeps waiting for me after class.")
+	return w
+}
+
+// crashThenAgain runs in with the session save failing (the turn must fail), then
+// delivers it again, as the platform would, and returns that reply.
+func (w *crashWorld) crashThenAgain(t *testing.T, in bot.Inbound) bot.Reply {
+	t.Helper()
+	w.store.fail.Store(true)
+	if _, err := w.crashy.Handle(context.Background(), in); err == nil {
+		t.Fatal("the turn whose save failed must fail")
+	}
+	r, err := w.crashy.Handle(context.Background(), in)
+	if err != nil {
+		t.Fatalf("delivered again: %v", err)
+	}
+	return r
+}
+
 // TestThreadMessageOnceAfterACrash: a student's message to their counsellor is stored,
 // then the turn dies before its session is saved; the platform delivers the update again
 // and the turn runs again. The counsellor reads the message once. Two messages that read
 // the same are still two.
 func TestThreadMessageOnceAfterACrash(t *testing.T) {
-	store := &failingSave{Store: redistest.New(t, redis.Options{})}
-	e := engineOn(t, store.Store, defaultContent(t))
-	crashy := bottest.LoggedEngine(t, store, slog.New(slog.DiscardHandler))
-	s := newStudent(t, e, "en")
-	code := handoff(t, s, "Someone keeps waiting for me after class.")
-
-	in := bot.Inbound{Channel: "test", Key: s.key, LangHint: "en", UpdateID: "tg:41", Text: "Are you there?"}
-	store.fail.Store(true)
-	if _, err := crashy.Handle(context.Background(), in); err == nil {
-		t.Fatal("the turn whose save failed must fail")
-	}
-	if _, err := crashy.Handle(context.Background(), in); err != nil {
-		t.Fatalf("delivered again: %v", err)
-	}
+	w := newCrashWorld(t)
+	in := bot.Inbound{Channel: "test", Key: w.s.key, LangHint: "en", UpdateID: "tg:41", Text: "Are you there?"}
+	w.crashThenAgain(t, in)
 	in.UpdateID = "tg:42" // the student writes the same words again, on purpose
-	if _, err := crashy.Handle(context.Background(), in); err != nil {
+	if _, err := w.crashy.Handle(context.Background(), in); err != nil {
 		t.Fatal(err)
 	}
-	entries, err := store.Entries(context.Background(), code)
+	entries, err := w.store.Entries(context.Background(), w.code)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -211,13 +234,10 @@ func TestThreadMessageOnceAfterACrash(t *testing.T) {
 // the booking once. A second, real tap on the old proposal is still refused.
 func TestProposalAnswerAfterACrash(t *testing.T) {
 	ctx := context.Background()
-	store := &failingSave{Store: redistest.New(t, redis.Options{})}
-	e := engineOn(t, store.Store, defaultContent(t))
-	crashy := bottest.LoggedEngine(t, store, slog.New(slog.DiscardHandler))
-	d := bottest.Desk(t, e, store.Store, "anna")
+	w := newCrashWorld(t)
+	s, code := w.s, w.code
+	d := bottest.Desk(t, w.e, w.store.Store, "anna")
 	anna := account(t, d, "anna")
-	s := newStudent(t, e, "en")
-	code := handoff(t, s, "Someone keeps waiting for me after class.")
 	if err := d.Claim(ctx, anna, code); err != nil {
 		t.Fatal(err)
 	}
@@ -229,19 +249,11 @@ func TestProposalAnswerAfterACrash(t *testing.T) {
 	proposal := inbox[len(inbox)-1]
 
 	tap := bot.Inbound{Channel: "test", Key: s.key, LangHint: "en", UpdateID: "tg:77", Data: proposal.Buttons[0].Data}
-	store.fail.Store(true)
-	if _, err := crashy.Handle(ctx, tap); err == nil {
-		t.Fatal("the turn whose save failed must fail")
-	}
-	r, err := crashy.Handle(ctx, tap)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !strings.Contains(texts(r), "Booked") || strings.Contains(texts(r), s.text("case.stale")) {
+	if r := w.crashThenAgain(t, tap); !strings.Contains(texts(r), "Booked") || strings.Contains(texts(r), s.text("case.stale")) {
 		t.Fatalf("the tap delivered again must be answered as booked:\n%s", texts(r))
 	}
 	tap.UpdateID, tap.Data = "tg:78", proposal.Buttons[1].Data
-	if r, _ := crashy.Handle(ctx, tap); !strings.Contains(texts(r), s.text("case.stale")) {
+	if r, _ := w.crashy.Handle(ctx, tap); !strings.Contains(texts(r), s.text("case.stale")) {
 		t.Fatalf("another tap on the answered proposal must be refused:\n%s", texts(r))
 	}
 	det, err := d.Case(ctx, anna, code)
