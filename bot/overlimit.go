@@ -51,6 +51,17 @@ func (e *Engine) OverLimit(ctx context.Context, in Inbound, first bool) []Messag
 		return nil
 	}
 	lang, hasCase := e.conversationOf(ctx, in)
+	out := e.helpNow(urgent, lang, hasCase)
+	if first {
+		out = e.appendText(out, lang, MsgSlowDown)
+	}
+	return out
+}
+
+// helpNow is the answer to a message asking for help in danger (urgent, from urgentReply;
+// "" gives nothing), in a full language near lang, for a conversation with or without a
+// report sent.
+func (e *Engine) helpNow(urgent, lang string, hasCase bool) []Message {
 	var out []Message
 	switch urgent {
 	case "":
@@ -65,20 +76,12 @@ func (e *Engine) OverLimit(ctx context.Context, in Inbound, first bool) []Messag
 	default:
 		out = e.appendText(out, fullLang(lang), urgent)
 	}
-	if first {
-		out = e.appendText(out, lang, MsgSlowDown)
-	}
 	return out
 }
 
-// conversationLang is the language of in's conversation, or the one the engine would greet
-// in when it has none (or it cannot be read in time: the student must hear something).
-func (e *Engine) conversationLang(ctx context.Context, in Inbound) string {
-	lang, _ := e.conversationOf(ctx, in)
-	return lang
-}
-
-// conversationOf is conversationLang, and whether the conversation has sent a report.
+// conversationOf is the language of in's conversation, or the one the engine would greet
+// in when it has none (or it cannot be read in time: the student must hear something), and
+// whether the conversation has sent a report.
 func (e *Engine) conversationOf(ctx context.Context, in Inbound) (lang string, hasCase bool) {
 	sctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()

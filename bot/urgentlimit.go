@@ -9,14 +9,11 @@ import "context"
 // runs no turn and changes nothing stored; it only reads the conversation's language, and
 // in.Key may be empty when the channel failed before it knew the conversation.
 func (e *Engine) FailedBeforeTurn(ctx context.Context, in Inbound) []Message {
-	var out []Message
-	if e.Urgent(in) {
-		out = e.OverLimit(ctx, in, false) // only the numbers: first is false
-	}
-	lang := resolveLang(in.LangHint)
+	lang, hasCase := resolveLang(in.LangHint), false
 	if in.Key != "" {
-		lang = e.conversationLang(ctx, in)
+		lang, hasCase = e.conversationOf(ctx, in)
 	}
+	out := e.helpNow(e.urgentReply(in), lang, hasCase)
 	calm := in
 	calm.Text = "" // its crisis words, if any, were answered with the numbers above
 	return append(out, e.failure(calm, lang).Messages...)
